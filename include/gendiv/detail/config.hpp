@@ -1,0 +1,32 @@
+// gendiv/detail/config.hpp: version, the host/device macro and the OpenMP pragma wrapper.
+// Includes nothing from xtensor or Thrust, so device code and scalar kernels can use it.
+#pragma once
+
+#define GENDIV_VERSION_MAJOR 0
+#define GENDIV_VERSION_MINOR 1
+#define GENDIV_VERSION_PATCH 0
+
+// GENDIV_HD marks the scalar kernels that both the xtensor path and the Thrust device path
+// call. CCCL 3 no longer defines __host__/__device__ for host compilers (TOOLCHAIN.md, pitfall
+// 2), so the macro expands to them only when nvcc compiles the translation unit.
+#if defined(__CUDACC__)
+#define GENDIV_HD __host__ __device__
+#else
+#define GENDIV_HD
+#endif
+
+// OpenMP pragmas go through _Pragma so that a user who compiles without -fopenmp gets serial
+// code and no -Wunknown-pragmas warning (which -Werror would turn into an error).
+#if defined(_OPENMP)
+#define GENDIV_PRAGMA(x) _Pragma(#x)
+#define GENDIV_OMP_PARALLEL_FOR_IF(cond) GENDIV_PRAGMA(omp parallel for schedule(static) if (cond))
+#else
+#define GENDIV_PRAGMA(x)
+#define GENDIV_OMP_PARALLEL_FOR_IF(cond)
+#endif
+
+namespace gendiv::detail {
+// Work below this many elements runs on one thread: spawning a team costs a few microseconds,
+// more than a (64, 784) likelihood takes.
+inline constexpr long parallel_threshold = 1L << 17;
+}  // namespace gendiv::detail

@@ -1,0 +1,196 @@
+// gendiv/detail/kernels.hpp: the scalar kernels of gendiv's numerics core.
+//
+// Each functor is the single home of one formula. The xtensor functions (log_sum_exp.hpp,
+// likelihood.hpp, kl.hpp) call them on xsimd batches and scalars; the Thrust functions in
+// device/ call them on scalars, on the host backends and under nvcc. Derivations: docs/math.md.
+#pragma once
+
+#include "gendiv/detail/config.hpp"
+#include "gendiv/detail/math.hpp"
+
+namespace gendiv::detail {
+
+/// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^{-|x|}); never overflows.
+struct softplus_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& x) const {
+        return fmax(x, cst<V>(0)) + log1p(exp(-fabs(x)));
+    }
+};
+
+/// sigmoid(x) = 1 / (1 + e^{-x}), from e^{-|x|} so that neither branch overflows.
+struct sigmoid_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& x) const {
+        const V e = exp(-fabs(x));
+        const V r = cst<V>(1) / (cst<V>(1) + e);
+        return select(x >= cst<V>(0), r, e * r);
+    }
+};
+
+/// True where t lies in [0, 1] (false for NaN): the targets the Bernoulli terms accept.
+struct in_unit_interval_fn {
+    template <class V>
+    GENDIV_HD auto operator()(const V& t) const {
+        return (t >= cst<V>(0)) & (t <= cst<V>(1));
+    }
+};
+
+/// Bernoulli log-likelihood of target t in [0, 1] from a logit x:
+/// @f$ t x - \mathrm{softplus}(x) = -[\log(1+e^{-|x|}) + t\max(-x,0) + (1-t)\max(x,0)] @f$.
+/// The products are taken as 0 where their weight t or 1-t is 0, so x = ±inf gives the exact
+/// limit (0 or -inf) rather than inf - inf.
+struct bernoulli_logits_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& x, const V& t) const {
+        const V zero = cst<V>(0), one = cst<V>(1);
+        const V l = log1p(exp(-fabs(x)));
+        const V a = select(t == zero, zero, t * fmax(-x, zero));
+        const V b = select(t == one, zero, (one - t) * fmax(x, zero));
+        return -(l + a + b);
+    }
+};
+
+/// d/dx of bernoulli_logits_fn: @f$ t - \sigma(x) @f$, finite for every x including ±inf.
+struct bernoulli_logits_grad_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& x, const V& t) const {
+        return t - sigmoid_fn{}(x);
+    }
+};
+
+/// Bernoulli log-likelihood of target t in [0, 1] from a probability mu in [0, 1]:
+/// @f$ t\log\mu + (1-t)\log(1-\mu) @f$ with 0·log 0 = 0, so mu ∈ {0, 1} is exact:
+/// 0 where the target agrees, -inf where it does not (no clamping).
+struct bernoulli_probs_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& mu, const V& t) const {
+        const V zero = cst<V>(0), one = cst<V>(1);
+        const V a = select(t == zero, zero, t * log(mu));
+        const V b = select(t == one, zero, (one - t) * log1p(-mu));
+        return a + b;
+    }
+};
+
+/// d/dmu of bernoulli_probs_fn: @f$ t/\mu - (1-t)/(1-\mu) @f$, each term 0 where its weight is 0
+/// (so the derivative at mu = 0, t = 0 is the finite -1).
+struct bernoulli_probs_grad_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& mu, const V& t) const {
+        const V zero = cst<V>(0), one = cst<V>(1);
+        const V a = select(t == zero, zero, t / mu);
+        const V b = select(t == one, zero, (one - t) / (one - mu));
+        return a - b;
+    }
+};
+
+/// Diagonal-Gaussian log-density of z under N(mu, e^{lv}), one coordinate:
+/// @f$ -\tfrac12[\log 2\pi + lv + w^2] @f$ with @f$ w = (z-\mu)e^{-lv/2} @f$ (the square is taken
+/// after scaling so that no intermediate overflows before the result does).
+struct normal_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& mu, const V& lv, const V& z) const {
+        const V w = (z - mu) * exp(cst<V>(-0.5) * lv);
+        return cst<V>(-0.5) * (cst<V>(log_two_pi) + lv + w * w);
+    }
+};
+
+/// Partial derivatives of normal_fn, scaled by an upstream weight u:
+/// @f$ \partial_\mu = u\,w e^{-lv/2},\ \partial_z = -\partial_\mu,\ \partial_{lv} = \tfrac{u}{2}(w^2-1) @f$.
+struct normal_grad_fn {
+    template <class V>
+    GENDIV_HD void operator()(const V& u, const V& mu, const V& lv, const V& z, V& d_mu, V& d_lv,
+                              V& d_z) const {
+        const V s = exp(cst<V>(-0.5) * lv);
+        const V w = (z - mu) * s;
+        d_mu = u * (w * s);
+        d_z = -d_mu;
+        d_lv = cst<V>(0.5) * u * (w * w - cst<V>(1));
+    }
+};
+
+/// @f$ \varphi(\delta) = e^\delta - 1 - \delta @f$ without cancellation: a Taylor series to the
+/// 16th power for |δ| < 1/2 (truncation below 2e-16 relative), expm1(δ) - δ beyond (where the
+/// subtraction loses at most ~2 bits).
+struct expm1_minus_x_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& d) const {
+        // 1/k! for k = 16 down to 2.
+        V p = cst<V>(1.0 / 20922789888000.0);
+        p = p * d + cst<V>(1.0 / 1307674368000.0);
+        p = p * d + cst<V>(1.0 / 87178291200.0);
+        p = p * d + cst<V>(1.0 / 6227020800.0);
+        p = p * d + cst<V>(1.0 / 479001600.0);
+        p = p * d + cst<V>(1.0 / 39916800.0);
+        p = p * d + cst<V>(1.0 / 3628800.0);
+        p = p * d + cst<V>(1.0 / 362880.0);
+        p = p * d + cst<V>(1.0 / 40320.0);
+        p = p * d + cst<V>(1.0 / 5040.0);
+        p = p * d + cst<V>(1.0 / 720.0);
+        p = p * d + cst<V>(1.0 / 120.0);
+        p = p * d + cst<V>(1.0 / 24.0);
+        p = p * d + cst<V>(1.0 / 6.0);
+        p = p * d + cst<V>(0.5);
+        const V series = p * d * d;
+        return select(fabs(d) < cst<V>(0.5), series, expm1(d) - d);
+    }
+};
+
+/// KL(N(mq, e^{lq}) ‖ N(mp, e^{lp})) for one coordinate:
+/// @f$ \tfrac12[\varphi(lq-lp) + ((mq-mp)e^{-lp/2})^2] @f$, which is exactly 0 when q = p and
+/// accurate when lq - lp is tiny.
+struct kl_normal_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
+        const V w = (mq - mp) * exp(cst<V>(-0.5) * lp);
+        return cst<V>(0.5) * (expm1_minus_x_fn{}(lq - lp) + w * w);
+    }
+};
+
+/// Partial derivatives of kl_normal_fn scaled by u:
+/// @f$ \partial_{mq} = u\,w e^{-lp/2} = -\partial_{mp},\ \partial_{lq} = \tfrac u2\,\mathrm{expm1}(lq-lp),
+/// \ \partial_{lp} = -\tfrac u2[\mathrm{expm1}(lq-lp) + w^2] @f$.
+struct kl_normal_grad_fn {
+    template <class V>
+    GENDIV_HD void operator()(const V& u, const V& mq, const V& lq, const V& mp, const V& lp,
+                              V& d_mq, V& d_lq, V& d_mp, V& d_lp) const {
+        const V s = exp(cst<V>(-0.5) * lp);
+        const V w = (mq - mp) * s;
+        const V e = expm1(lq - lp);
+        d_mq = u * (w * s);
+        d_mp = -d_mq;
+        d_lq = cst<V>(0.5) * u * e;
+        d_lp = cst<V>(-0.5) * u * (e + w * w);
+    }
+};
+
+/// One Monte Carlo sample of log q(z) - log p(z) for one coordinate, with the reparameterized
+/// z = mq + e^{lq/2} eps: @f$ \tfrac12[lp - lq + w^2 - \epsilon^2] @f$ where
+/// @f$ w = (z-mp)e^{-lp/2} = (mq-mp)e^{-lp/2} + \epsilon\,e^{(lq-lp)/2} @f$ (written so that
+/// q = p gives w = eps and the sample is exactly 0, and no e^{±lv} overflows on its own).
+struct kl_normal_mc_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp, const V& eps) const {
+        const V w = (mq - mp) * exp(cst<V>(-0.5) * lp) + eps * exp(cst<V>(0.5) * (lq - lp));
+        return cst<V>(0.5) * ((lp - lq) + (w * w - eps * eps));
+    }
+};
+
+/// Pathwise partial derivatives of kl_normal_mc_fn (eps held fixed) scaled by u:
+/// @f$ \partial_{mq} = u\,w e^{-lp/2} = -\partial_{mp},\ \partial_{lq} = \tfrac u2(w\epsilon e^{(lq-lp)/2} - 1),
+/// \ \partial_{lp} = \tfrac u2(1 - w^2) @f$.
+struct kl_normal_mc_grad_fn {
+    template <class V>
+    GENDIV_HD void operator()(const V& u, const V& mq, const V& lq, const V& mp, const V& lp,
+                              const V& eps, V& d_mq, V& d_lq, V& d_mp, V& d_lp) const {
+        const V s = exp(cst<V>(-0.5) * lp);
+        const V r = exp(cst<V>(0.5) * (lq - lp));
+        const V w = (mq - mp) * s + eps * r;
+        d_mq = u * (w * s);
+        d_mp = -d_mq;
+        d_lq = cst<V>(0.5) * u * (w * eps * r - cst<V>(1));
+        d_lp = cst<V>(0.5) * u * (cst<V>(1) - w * w);
+    }
+};
+
+}  // namespace gendiv::detail

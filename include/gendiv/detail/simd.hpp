@@ -1,0 +1,107 @@
+// gendiv/detail/simd.hpp: loops that run a kernel over xsimd batches with a scalar tail.
+//
+// A loop body is a generic lambda f(i, vtag<V>) that loads with load<V>, computes with a kernel
+// from kernels.hpp and stores with store; the loop calls it with V = xsimd::batch<T> for the
+// body and V = T for the tail, so one lambda serves both.
+#pragma once
+
+#include <cstddef>
+#include <type_traits>
+
+#include "gendiv/detail/config.hpp"
+#include "gendiv/detail/xtensor.hpp"
+
+namespace gendiv::detail {
+
+template <class V>
+struct vtag {
+    using type = V;
+};
+
+template <class T>
+using batch_t = xsimd::batch<T>;
+
+template <class V, class T>
+inline V load(const T* p) {
+    if constexpr (std::is_arithmetic_v<V>)
+        return *p;
+    else
+        return V::load_unaligned(p);
+}
+
+template <class V, class T>
+inline void store(T* p, const V& v) {
+    if constexpr (std::is_arithmetic_v<V>)
+        *p = v;
+    else
+        v.store_unaligned(p);
+}
+
+/// Calls f(i, vtag<batch>) for i = 0, W, 2W, ... and f(i, vtag<T>) for the tail.
+template <class T, class F>
+inline void simd_for(std::size_t n, F&& f) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    std::size_t i = 0;
+    for (; i + W <= n; i += W) f(i, vtag<B>{});
+    for (; i < n; ++i) f(i, vtag<T>{});
+}
+
+/// Sum over i in [0, n) of f(i, vtag<V>). Two batch accumulators hide the add latency; every
+/// 4096 elements the partial sum is folded into a double, so a row of 10^6 floats is summed
+/// with error near that of pairwise summation.
+template <class T, class F>
+inline T simd_sum(std::size_t n, F&& f) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    constexpr std::size_t block = 4096;
+    double total = 0;
+    std::size_t i = 0;
+    while (i + W <= n) {
+        const std::size_t end = (n - i > block ? i + block : n);
+        B a0(T(0)), a1(T(0));
+        for (; i + 2 * W <= end; i += 2 * W) {
+            a0 += f(i, vtag<B>{});
+            a1 += f(i + W, vtag<B>{});
+        }
+        for (; i + W <= end; i += W) a0 += f(i, vtag<B>{});
+        total += static_cast<double>(xsimd::hadd(a0 + a1));
+    }
+    T tail(0);
+    for (; i < n; ++i) tail += f(i, vtag<T>{});
+    return static_cast<T>(total + static_cast<double>(tail));
+}
+
+/// out[b] = Σ_{i<D} f(b·D + i, vtag<V>) for b < B; rows in parallel when the work is large.
+template <class T, class F>
+inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
+    const long nb = static_cast<long>(B);
+    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(B * D) >= parallel_threshold)
+    for (long bb = 0; bb < nb; ++bb) {
+        const std::size_t off = static_cast<std::size_t>(bb) * D;
+        out[bb] = simd_sum<T>(D, [&](std::size_t i, auto tag) { return f(off + i, tag); });
+    }
+}
+
+/// Calls f(b, b·D + i, vtag<V>) over every element of a (B × D) block, rows in parallel when
+/// the work is large.
+template <class T, class F>
+inline void rows_for(std::size_t B, std::size_t D, F&& f) {
+    const long nb = static_cast<long>(B);
+    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(B * D) >= parallel_threshold)
+    for (long bb = 0; bb < nb; ++bb) {
+        const std::size_t b = static_cast<std::size_t>(bb), off = b * D;
+        simd_for<T>(D, [&](std::size_t i, auto tag) { f(b, off + i, tag); });
+    }
+}
+
+/// True when every lane of a mask (bool or xsimd::batch_bool) is set.
+template <class M>
+inline bool all_true(const M& m) {
+    if constexpr (std::is_arithmetic_v<M>)
+        return m != 0;
+    else
+        return xsimd::all(m);
+}
+
+}  // namespace gendiv::detail

@@ -1,0 +1,6 @@
+// gendiv/gendiv.hpp: everything at once, for convenience. Prefer the one header you need.
+#pragma once
+
+#include "gendiv/kl.hpp"
+#include "gendiv/likelihood.hpp"
+#include "gendiv/log_sum_exp.hpp"

@@ -1,0 +1,280 @@
+// gendiv/kl.hpp: KL(q‖p) between diagonal Gaussians, analytic and Monte Carlo, with gradients.
+//
+// For q = N(mu_q, diag e^{lv_q}) and p = N(mu_p, diag e^{lv_p}), per coordinate
+//   KL = ½ [ lv_p - lv_q + e^{lv_q - lv_p} - 1 + (mu_q - mu_p)² e^{-lv_p} ]
+// (Kingma and Welling 2014, appendix B, for p = N(0, I); the general case e.g. in Bishop's
+// PRML, exercise 2.xx / Duchi's notes). gendiv evaluates e^δ - 1 - δ (δ = lv_q - lv_p) without
+// cancellation and scales the mean term by e^{-lv_p/2} before squaring: KL(q‖q) = 0 exactly,
+// and log-variances anywhere in [-80, 80] give finite values in double. The seed's formula
+// drops the e^{-lv_p} on the mean term and mixes up log var and log var². Derivations:
+// docs/math.md, section 4.
+//
+// The Monte Carlo estimator averages log q(z) - log p(z) over reparameterized samples
+// z = mu_q + e^{lv_q/2} eps, eps ~ N(0, I); its gradient is the pathwise one for fixed eps.
+#pragma once
+
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#include "gendiv/detail/array.hpp"
+#include "gendiv/detail/error.hpp"
+#include "gendiv/detail/kernels.hpp"
+#include "gendiv/detail/simd.hpp"
+#include "gendiv/detail/xtensor.hpp"
+
+namespace gendiv {
+
+/// Gradient of a Gaussian KL; each member has its argument's shape (a broadcast parameter's
+/// gradient is summed over the axes it was broadcast along).
+template <class T>
+struct kl_gaussian_gradient {
+    xt::xarray<T> mu_q, logvar_q, mu_p, logvar_p;
+};
+
+namespace detail {
+
+/// The four parameters of a Gaussian KL as flat buffers of mu_q's shape.
+template <class T>
+struct kl_args {
+    flat<T> mq, lq, mp, lp;
+    rows r;
+};
+
+template <class T, class EMQ, class ELQ, class EMP, class ELP>
+kl_args<T> make_kl_args(const char* fn, const xt::xexpression<EMQ>& mu_q,
+                        const xt::xexpression<ELQ>& logvar_q, const xt::xexpression<EMP>& mu_p,
+                        const xt::xexpression<ELP>& logvar_p) {
+    check_min_dim(fn, "mu_q", mu_q.derived_cast(), 1);
+    check_same_shape(fn, "mu_q", mu_q.derived_cast(), "logvar_q", logvar_q.derived_cast());
+    flat<T> mq(mu_q);
+    flat<T> lq(logvar_q);
+    flat<T> mp = flat_broadcast<T>(fn, "mu_p", "mu_q", mu_p, mq.shape());
+    flat<T> lp = flat_broadcast<T>(fn, "logvar_p", "mu_q", logvar_p, mq.shape());
+    const rows r = batch_rows(mq.shape());
+    return {std::move(mq), std::move(lq), std::move(mp), std::move(lp), r};
+}
+
+template <class T, class EMQ, class ELQ, class EMP, class ELP, class U>
+kl_gaussian_gradient<T> kl_analytic_grad_impl(const xt::xexpression<EMQ>& mu_q,
+                                              const xt::xexpression<ELQ>& logvar_q,
+                                              const xt::xexpression<EMP>& mu_p,
+                                              const xt::xexpression<ELP>& logvar_p,
+                                              const xt::xexpression<U>* upstream) {
+    constexpr const char* fn = "kl_gaussian_gaussian_analytic_grad";
+    auto a = make_kl_args<T>(fn, mu_q, logvar_q, mu_p, logvar_p);
+    const auto u = upstream_or_ones<T>(fn, upstream, a.r.batch);
+    const auto& shape = a.mq.shape();
+    auto g_mq = empty_like_shape<T>(shape), g_lq = empty_like_shape<T>(shape),
+         g_mp = empty_like_shape<T>(shape), g_lp = empty_like_shape<T>(shape);
+    const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data(),
+            *up = u.data();
+    T *o_mq = g_mq.data(), *o_lq = g_lq.data(), *o_mp = g_mp.data(), *o_lp = g_lp.data();
+    rows_for<T>(a.r.batch, a.r.length, [&](std::size_t b, std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        V d_mq, d_lq, d_mp, d_lp;
+        kl_normal_grad_fn{}(V(up[b]), load<V>(mq + i), load<V>(lq + i), load<V>(mp + i),
+                            load<V>(lp + i), d_mq, d_lq, d_mp, d_lp);
+        store(o_mq + i, d_mq);
+        store(o_lq + i, d_lq);
+        store(o_mp + i, d_mp);
+        store(o_lp + i, d_lp);
+    });
+    return {std::move(g_mq), std::move(g_lq),
+            unbroadcast(std::move(g_mp), mu_p.derived_cast().shape()),
+            unbroadcast(std::move(g_lp), logvar_p.derived_cast().shape())};
+}
+
+/// Checks that eps has shape (S, <shape of mu_q>) with S ≥ 1 and returns S.
+template <class T>
+std::size_t check_eps(const char* fn, const flat<T>& eps, const std::vector<std::size_t>& shape) {
+    const auto& es = eps.shape();
+    bool ok = es.size() == shape.size() + 1;
+    for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = es[i + 1] == shape[i];
+    if (!ok)
+        fail(fn, "argument 'eps' has shape ", shape_string(es),
+             " but must have shape (num_samples, ", shape_string(shape).substr(1));
+    if (es[0] == 0) fail(fn, "argument 'eps' has shape ", shape_string(es), ": num_samples is 0");
+    return es[0];
+}
+
+template <class T, class EMQ, class ELQ, class EMP, class ELP, class EE>
+xt::xtensor<T, 1> kl_mc_impl(const xt::xexpression<EMQ>& mu_q, const xt::xexpression<ELQ>& logvar_q,
+                             const xt::xexpression<EMP>& mu_p, const xt::xexpression<ELP>& logvar_p,
+                             const xt::xexpression<EE>& eps_expr) {
+    constexpr const char* fn = "kl_gaussian_gaussian_mc";
+    auto a = make_kl_args<T>(fn, mu_q, logvar_q, mu_p, logvar_p);
+    flat<T> eps(eps_expr);
+    const std::size_t S = check_eps(fn, eps, a.mq.shape());
+    const std::size_t B = a.r.batch, D = a.r.length;
+    xt::xtensor<T, 1> out = xt::zeros<T>({B});
+    const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data(),
+            *ep = eps.data();
+    T* op = out.data();
+    const long nb = static_cast<long>(B);
+    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(S * B * D) >= parallel_threshold)
+    for (long bb = 0; bb < nb; ++bb) {
+        const std::size_t off = static_cast<std::size_t>(bb) * D;
+        double acc = 0;
+        for (std::size_t s = 0; s < S; ++s) {
+            const T* es = ep + s * B * D + off;
+            acc += simd_sum<T>(D, [&](std::size_t i, auto tag) {
+                using V = typename decltype(tag)::type;
+                return kl_normal_mc_fn{}(load<V>(mq + off + i), load<V>(lq + off + i),
+                                         load<V>(mp + off + i), load<V>(lp + off + i),
+                                         load<V>(es + i));
+            });
+        }
+        op[bb] = static_cast<T>(acc / static_cast<double>(S));
+    }
+    return out;
+}
+
+template <class T, class EMQ, class ELQ, class EMP, class ELP, class EE, class U>
+kl_gaussian_gradient<T> kl_mc_grad_impl(const xt::xexpression<EMQ>& mu_q,
+                                        const xt::xexpression<ELQ>& logvar_q,
+                                        const xt::xexpression<EMP>& mu_p,
+                                        const xt::xexpression<ELP>& logvar_p,
+                                        const xt::xexpression<EE>& eps_expr,
+                                        const xt::xexpression<U>* upstream) {
+    constexpr const char* fn = "kl_gaussian_gaussian_mc_grad";
+    auto a = make_kl_args<T>(fn, mu_q, logvar_q, mu_p, logvar_p);
+    flat<T> eps(eps_expr);
+    const std::size_t S = check_eps(fn, eps, a.mq.shape());
+    const std::size_t B = a.r.batch, D = a.r.length;
+    const auto u = upstream_or_ones<T>(fn, upstream, B);
+    const auto& shape = a.mq.shape();
+    auto g_mq = empty_like_shape<T>(shape), g_lq = empty_like_shape<T>(shape),
+         g_mp = empty_like_shape<T>(shape), g_lp = empty_like_shape<T>(shape);
+    const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data(),
+            *ep = eps.data(), *up = u.data();
+    T *o_mq = g_mq.data(), *o_lq = g_lq.data(), *o_mp = g_mp.data(), *o_lp = g_lp.data();
+    const T inv_s = T(1) / static_cast<T>(S);
+    rows_for<T>(B, D, [&](std::size_t b, std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        const V m_q = load<V>(mq + i), l_q = load<V>(lq + i), m_p = load<V>(mp + i),
+                l_p = load<V>(lp + i), ub = V(up[b] * inv_s);
+        V s_mq(T(0)), s_lq(T(0)), s_mp(T(0)), s_lp(T(0));
+        for (std::size_t s = 0; s < S; ++s) {
+            V d_mq, d_lq, d_mp, d_lp;
+            kl_normal_mc_grad_fn{}(ub, m_q, l_q, m_p, l_p, load<V>(ep + s * B * D + i), d_mq, d_lq,
+                                   d_mp, d_lp);
+            s_mq += d_mq;
+            s_lq += d_lq;
+            s_mp += d_mp;
+            s_lp += d_lp;
+        }
+        store(o_mq + i, s_mq);
+        store(o_lq + i, s_lq);
+        store(o_mp + i, s_mp);
+        store(o_lp + i, s_lp);
+    });
+    return {std::move(g_mq), std::move(g_lq),
+            unbroadcast(std::move(g_mp), mu_p.derived_cast().shape()),
+            unbroadcast(std::move(g_lp), logvar_p.derived_cast().shape())};
+}
+
+}  // namespace detail
+
+/// Analytic KL(q‖p) between diagonal Gaussians, summed over non-batch axes:
+/// @f$ \tfrac12\sum_j [\varphi(lq_j - lp_j) + (mq_j - mp_j)^2 e^{-lp_j}] @f$ with
+/// @f$ \varphi(\delta) = e^\delta - 1 - \delta @f$.
+/// @param mu_q, logvar_q shape (B, ...); @param mu_p, logvar_p broadcast to that shape.
+/// @returns shape (B,); exactly 0 where q = p.
+template <class EMQ, class ELQ, class EMP, class ELP>
+auto kl_gaussian_gaussian_analytic(const xt::xexpression<EMQ>& mu_q,
+                                   const xt::xexpression<ELQ>& logvar_q,
+                                   const xt::xexpression<EMP>& mu_p,
+                                   const xt::xexpression<ELP>& logvar_p) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    auto a = detail::make_kl_args<T>("kl_gaussian_gaussian_analytic", mu_q, logvar_q, mu_p, logvar_p);
+    xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({a.r.batch});
+    const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data();
+    detail::rows_sum<T>(a.r.batch, a.r.length, out.data(), [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        return detail::kl_normal_fn{}(detail::load<V>(mq + i), detail::load<V>(lq + i),
+                                      detail::load<V>(mp + i), detail::load<V>(lp + i));
+    });
+    return out;
+}
+
+/// Gradient of kl_gaussian_gaussian_analytic, with @f$ w = (mq - mp)e^{-lp/2} @f$:
+/// @f$ \partial_{mq} = u\,w e^{-lp/2} = -\partial_{mp},\ \partial_{lq} = \tfrac u2\,\mathrm{expm1}(lq - lp),
+/// \ \partial_{lp} = -\tfrac u2[\mathrm{expm1}(lq - lp) + w^2] @f$.
+template <class EMQ, class ELQ, class EMP, class ELP>
+auto kl_gaussian_gaussian_analytic_grad(const xt::xexpression<EMQ>& mu_q,
+                                        const xt::xexpression<ELQ>& logvar_q,
+                                        const xt::xexpression<EMP>& mu_p,
+                                        const xt::xexpression<ELP>& logvar_p) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    return detail::kl_analytic_grad_impl<T, EMQ, ELQ, EMP, ELP, EMQ>(mu_q, logvar_q, mu_p, logvar_p,
+                                                                    nullptr);
+}
+
+template <class EMQ, class ELQ, class EMP, class ELP, class U>
+auto kl_gaussian_gaussian_analytic_grad(const xt::xexpression<EMQ>& mu_q,
+                                        const xt::xexpression<ELQ>& logvar_q,
+                                        const xt::xexpression<EMP>& mu_p,
+                                        const xt::xexpression<ELP>& logvar_p,
+                                        const xt::xexpression<U>& upstream) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    return detail::kl_analytic_grad_impl<T>(mu_q, logvar_q, mu_p, logvar_p, &upstream);
+}
+
+/// Monte Carlo KL(q‖p) with given standard-normal noise eps of shape (S, B, ...):
+/// @f$ \frac1S\sum_s\sum_j [\log q(z_{sj}) - \log p(z_{sj})] @f$, z = mu_q + e^{lv_q/2} eps.
+/// Reproducible and differentiable (see kl_gaussian_gaussian_mc_grad).
+template <class EMQ, class ELQ, class EMP, class ELP, class EE>
+auto kl_gaussian_gaussian_mc(const xt::xexpression<EMQ>& mu_q, const xt::xexpression<ELQ>& logvar_q,
+                             const xt::xexpression<EMP>& mu_p, const xt::xexpression<ELP>& logvar_p,
+                             const xt::xexpression<EE>& eps) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    return detail::kl_mc_impl<T>(mu_q, logvar_q, mu_p, logvar_p, eps);
+}
+
+/// Monte Carlo KL(q‖p) from `num_samples` reparameterized samples drawn with `rng` (any
+/// standard uniform random bit generator; std::normal_distribution turns it into N(0, 1)).
+/// @throws gendiv::error when num_samples is 0.
+template <class EMQ, class ELQ, class EMP, class ELP, class URBG,
+          class = std::enable_if_t<!xt::is_xexpression<std::decay_t<URBG>>::value>>
+auto kl_gaussian_gaussian_mc(const xt::xexpression<EMQ>& mu_q, const xt::xexpression<ELQ>& logvar_q,
+                             const xt::xexpression<EMP>& mu_p, const xt::xexpression<ELP>& logvar_p,
+                             std::size_t num_samples, URBG&& rng) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    constexpr const char* fn = "kl_gaussian_gaussian_mc";
+    if (num_samples == 0) detail::fail(fn, "argument 'num_samples' is 0; at least one sample is needed");
+    detail::check_min_dim(fn, "mu_q", mu_q.derived_cast(), 1);
+    std::vector<std::size_t> shape{num_samples};
+    for (auto s : mu_q.derived_cast().shape()) shape.push_back(s);
+    auto eps = xt::xarray<T>::from_shape(shape);
+    std::normal_distribution<T> normal(T(0), T(1));
+    for (auto& e : eps) e = normal(rng);
+    return detail::kl_mc_impl<T>(mu_q, logvar_q, mu_p, logvar_p, eps);
+}
+
+/// Pathwise gradient of kl_gaussian_gaussian_mc for the given eps, with
+/// @f$ r = e^{(lq-lp)/2},\ w = (mq-mp)e^{-lp/2} + \epsilon r @f$, averaged over the S samples:
+/// @f$ \partial_{mq} = u\,w e^{-lp/2} = -\partial_{mp},\ \partial_{lq} = \tfrac u2(w\epsilon r - 1),
+/// \ \partial_{lp} = \tfrac u2(1 - w^2) @f$.
+template <class EMQ, class ELQ, class EMP, class ELP, class EE>
+auto kl_gaussian_gaussian_mc_grad(const xt::xexpression<EMQ>& mu_q,
+                                  const xt::xexpression<ELQ>& logvar_q,
+                                  const xt::xexpression<EMP>& mu_p,
+                                  const xt::xexpression<ELP>& logvar_p,
+                                  const xt::xexpression<EE>& eps) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    return detail::kl_mc_grad_impl<T, EMQ, ELQ, EMP, ELP, EE, EE>(mu_q, logvar_q, mu_p, logvar_p,
+                                                                 eps, nullptr);
+}
+
+template <class EMQ, class ELQ, class EMP, class ELP, class EE, class U>
+auto kl_gaussian_gaussian_mc_grad(const xt::xexpression<EMQ>& mu_q,
+                                  const xt::xexpression<ELQ>& logvar_q,
+                                  const xt::xexpression<EMP>& mu_p,
+                                  const xt::xexpression<ELP>& logvar_p,
+                                  const xt::xexpression<EE>& eps, const xt::xexpression<U>& upstream) {
+    using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
+    return detail::kl_mc_grad_impl<T>(mu_q, logvar_q, mu_p, logvar_p, eps, &upstream);
+}
+
+}  // namespace gendiv

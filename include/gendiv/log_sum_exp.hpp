@@ -1,0 +1,244 @@
+// gendiv/log_sum_exp.hpp: stable log-sum-exp and log-mean-exp along an axis, with gradients.
+//
+//   log_sum_exp(x, axis)  = m + log Σ_i exp(x_i - m),          m = max_i x_i
+//   log_mean_exp(x, axis) = log_sum_exp(x, axis) - log n
+//   gradient              = upstream · softmax(x) along the axis
+//
+// Rows of all -inf give -inf (the log of an empty sum) with a zero gradient; rows holding +inf
+// give +inf with the gradient shared among the +inf entries; NaN propagates. The shift by the
+// row maximum keeps every exp in [0, 1], so no finite input overflows (Blanchard, Higham and
+// Higham, "Accurately computing the log-sum-exp and softmax functions", IMA J. Numer. Anal. 2021).
+//
+// On a CPU the row is read twice (max, then the sum of exp): a row of the sizes used in
+// training sits in L1 after the first pass, and the two-pass loop vectorizes with one exp per
+// element, where a one-pass (max, sum) update needs two (TOOLCHAIN.md, pitfall 6). The Thrust
+// path in device/log_sum_exp.hpp uses the one-pass form, which saves a read of GPU memory.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
+#include "gendiv/detail/error.hpp"
+#include "gendiv/detail/math.hpp"
+#include "gendiv/detail/simd.hpp"
+#include "gendiv/detail/xtensor.hpp"
+
+namespace gendiv {
+
+namespace detail {
+
+/// The maximum of a row and whether it holds a NaN.
+template <class T>
+inline T row_max(const T* p, std::size_t n, bool& has_nan) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    T m = -infinity<T>();
+    std::size_t i = 0;
+    bool nan = false;
+    if (n >= W) {
+        B bm = B::load_unaligned(p);
+        auto bn = xsimd::isnan(bm);
+        for (i = W; i + W <= n; i += W) {
+            const B v = B::load_unaligned(p + i);
+            bm = xsimd::max(bm, v);
+            bn = bn | xsimd::isnan(v);
+        }
+        alignas(64) T lanes[W];
+        bm.store_unaligned(lanes);
+        for (std::size_t k = 0; k < W; ++k) m = lanes[k] > m ? lanes[k] : m;
+        nan = xsimd::any(bn);
+    }
+    for (; i < n; ++i) {
+        nan = nan || (p[i] != p[i]);
+        m = p[i] > m ? p[i] : m;
+    }
+    has_nan = nan;
+    return m;
+}
+
+/// log Σ exp over one contiguous row (minus log n when `mean`).
+template <class T>
+inline T lse_row(const T* p, std::size_t n, bool mean) {
+    bool nan = false;
+    const T m = row_max(p, n, nan);
+    if (nan) return quiet_nan<T>();
+    if (m == -infinity<T>() || m == infinity<T>()) return m;
+    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        return exp(load<V>(p + i) - V(m));
+    });
+    const T r = m + log(s);
+    return mean ? r - log(static_cast<T>(n)) : r;
+}
+
+/// out[b] = lse of row b of a (rows × n) row-major block.
+template <class T>
+inline void lse_rows(const T* x, std::size_t rows, std::size_t n, T* out, bool mean) {
+    const long R = static_cast<long>(rows);
+    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(rows * n) >= parallel_threshold)
+    for (long b = 0; b < R; ++b) out[b] = lse_row(x + static_cast<std::size_t>(b) * n, n, mean);
+}
+
+/// g = u[b] · softmax(row b), given the row's lse value `l` (as computed by lse_row with
+/// mean = false; a log-mean-exp value differs by the constant log n, added back by the caller).
+template <class T>
+inline void lse_grad_rows(const T* x, const T* lse, const T* u, std::size_t rows, std::size_t n,
+                          T* g) {
+    const long R = static_cast<long>(rows);
+    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(rows * n) >= parallel_threshold)
+    for (long bb = 0; bb < R; ++bb) {
+        const std::size_t b = static_cast<std::size_t>(bb);
+        const T* p = x + b * n;
+        T* q = g + b * n;
+        const T l = lse[b], ub = u ? u[b] : T(1);
+        if (l != l) {  // NaN row
+            for (std::size_t i = 0; i < n; ++i) q[i] = quiet_nan<T>();
+        } else if (l == -infinity<T>()) {  // empty sum: no entry can move the value
+            for (std::size_t i = 0; i < n; ++i) q[i] = T(0);
+        } else if (l == infinity<T>()) {  // the +inf entries share the weight
+            std::size_t k = 0;
+            for (std::size_t i = 0; i < n; ++i) k += (p[i] == infinity<T>());
+            for (std::size_t i = 0; i < n; ++i)
+                q[i] = p[i] == infinity<T>() ? ub / static_cast<T>(k) : T(0);
+        } else {
+            simd_for<T>(n, [&](std::size_t i, auto tag) {
+                using V = typename decltype(tag)::type;
+                store(q + i, V(ub) * exp(load<V>(p + i) - V(l)));
+            });
+        }
+    }
+}
+
+/// The permutation that moves `axis` to the end, keeping the other axes in order.
+inline std::vector<std::size_t> axis_to_back(std::size_t axis, std::size_t dim) {
+    std::vector<std::size_t> perm;
+    for (std::size_t i = 0; i < dim; ++i)
+        if (i != axis) perm.push_back(i);
+    perm.push_back(axis);
+    return perm;
+}
+
+template <class T, class E>
+xt::xarray<T> lse_impl(const char* function, const xt::xexpression<E>& expr, std::ptrdiff_t axis,
+                       bool mean) {
+    const auto& e = expr.derived_cast();
+    check_min_dim(function, "x", e, 1);
+    const std::size_t ax = normalize_axis(function, "x", axis, e.dimension());
+    const std::size_t n = e.shape()[ax];
+    if (mean && n == 0)
+        fail(function, "argument 'x' has shape ", shape_string(e.shape()),
+             ": the mean over an empty axis ", ax, " is undefined");
+    std::vector<std::size_t> out_shape;
+    for (std::size_t i = 0; i < e.dimension(); ++i)
+        if (i != ax) out_shape.push_back(e.shape()[i]);
+    auto out = xt::xarray<T>::from_shape(out_shape);
+    if (ax + 1 == e.dimension()) {
+        flat<T> x(expr);
+        lse_rows(x.data(), out.size(), n, out.data(), mean);
+    } else {
+        const xt::xarray<T> cast = xt::cast<T>(e);
+        flat<T> x(xt::xarray<T>(xt::transpose(cast, axis_to_back(ax, e.dimension()))));
+        lse_rows(x.data(), out.size(), n, out.data(), mean);
+    }
+    return out;
+}
+
+template <class T, class E, class U>
+xt::xarray<T> lse_grad_impl(const char* function, const xt::xexpression<E>& expr,
+                            const xt::xexpression<U>* upstream, std::ptrdiff_t axis) {
+    const auto& e = expr.derived_cast();
+    check_min_dim(function, "x", e, 1);
+    const std::size_t ax = normalize_axis(function, "x", axis, e.dimension());
+    const std::size_t n = e.shape()[ax];
+    const bool last = ax + 1 == e.dimension();
+    const auto perm = axis_to_back(ax, e.dimension());
+    flat<T> x = last ? flat<T>(expr) : [&] {
+        const xt::xarray<T> cast = xt::cast<T>(e);
+        return flat<T>(xt::xarray<T>(xt::transpose(cast, perm)));
+    }();
+    const std::size_t rows = n == 0 ? x.size() : x.size() / n;
+    std::vector<std::size_t> out_shape;
+    for (std::size_t i = 0; i < e.dimension(); ++i)
+        if (i != ax) out_shape.push_back(e.shape()[i]);
+    std::vector<T> l(rows);
+    lse_rows(x.data(), rows, n, l.data(), false);
+    const T* u = nullptr;
+    xt::xarray<T> ubuf;
+    if (upstream) {
+        const auto& ue = upstream->derived_cast();
+        if (!shapes_equal(ue.shape(), out_shape))
+            fail(function, "argument 'upstream' has shape ", shape_string(ue.shape()),
+                 " but must have the shape of the result, ", shape_string(out_shape));
+        ubuf = xt::cast<T>(ue);
+        u = ubuf.data();
+    }
+    auto g = empty_like_shape<T>(x.shape());
+    lse_grad_rows(x.data(), l.data(), u, rows, n, g.data());
+    if (last) return g;
+    std::vector<std::size_t> inverse(perm.size());
+    for (std::size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = i;
+    return xt::xarray<T>(xt::transpose(g, inverse));
+}
+
+}  // namespace detail
+
+/// Gradient of log_sum_exp / log_mean_exp: member `x` has the shape of the input.
+template <class T>
+struct log_sum_exp_gradient {
+    xt::xarray<T> x;
+};
+
+/// @f$ \log\sum_i e^{x_i} @f$ along `axis` (default: the last), computed as
+/// @f$ m + \log\sum_i e^{x_i - m} @f$ with m the maximum. The result drops that axis.
+/// @throws gendiv::error for a 0-d input or an axis out of range.
+template <class E>
+auto log_sum_exp(const xt::xexpression<E>& x, std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return detail::lse_impl<T>("log_sum_exp", x, axis, false);
+}
+
+/// @f$ \log\frac1n\sum_i e^{x_i} @f$ along `axis`; a constant row gives that constant exactly.
+/// @throws gendiv::error also when the axis is empty (the mean of nothing is undefined).
+template <class E>
+auto log_mean_exp(const xt::xexpression<E>& x, std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return detail::lse_impl<T>("log_mean_exp", x, axis, true);
+}
+
+/// Vector–Jacobian product of log_sum_exp: @f$ \partial/\partial x_i = u\,e^{x_i - \mathrm{lse}(x)} @f$,
+/// the softmax along the axis times the upstream weight u (shape of the result; default 1).
+template <class E>
+auto log_sum_exp_grad(const xt::xexpression<E>& x, std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return log_sum_exp_gradient<T>{
+        detail::lse_grad_impl<T, E, E>("log_sum_exp_grad", x, nullptr, axis)};
+}
+
+template <class E, class U>
+auto log_sum_exp_grad(const xt::xexpression<E>& x, const xt::xexpression<U>& upstream,
+                      std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return log_sum_exp_gradient<T>{
+        detail::lse_grad_impl<T>("log_sum_exp_grad", x, &upstream, axis)};
+}
+
+/// Vector–Jacobian product of log_mean_exp: the same softmax as log_sum_exp_grad (the -log n
+/// is a constant).
+template <class E>
+auto log_mean_exp_grad(const xt::xexpression<E>& x, std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return log_sum_exp_gradient<T>{
+        detail::lse_grad_impl<T, E, E>("log_mean_exp_grad", x, nullptr, axis)};
+}
+
+template <class E, class U>
+auto log_mean_exp_grad(const xt::xexpression<E>& x, const xt::xexpression<U>& upstream,
+                       std::ptrdiff_t axis = -1) {
+    using T = typename detail::value_type_for<E>::type;
+    return log_sum_exp_gradient<T>{
+        detail::lse_grad_impl<T>("log_mean_exp_grad", x, &upstream, axis)};
+}
+
+}  // namespace gendiv
