@@ -13,6 +13,16 @@
 
 namespace gendiv::detail {
 
+/// Whether the loops below use xsimd batches. In a translation unit that nvcc compiles, the
+/// kernels are __host__ __device__ templates, and nvcc rejects instantiating them on xsimd's
+/// vector types; there the host path runs the same kernels on scalars (correct, not as fast:
+/// keep host-heavy code in .cpp files).
+#if defined(__CUDACC__)
+inline constexpr bool simd_enabled = false;
+#else
+inline constexpr bool simd_enabled = true;
+#endif
+
 template <class V>
 struct vtag {
     using type = V;
@@ -29,13 +39,19 @@ inline V load(const T* p) {
         return V::load_unaligned(p);
 }
 
-template <class V, class T>
-inline void store(T* p, const V& v) {
-    if constexpr (std::is_arithmetic_v<V>)
-        *p = v;
-    else
-        v.store_unaligned(p);
-}
+/// store(p, v) writes a scalar or a batch to unaligned memory. It is a function object, not a
+/// function, so that argument-dependent lookup cannot pick xsimd::store (an aligned store) for a
+/// batch argument instead.
+struct store_fn {
+    template <class V, class T>
+    void operator()(T* p, const V& v) const {
+        if constexpr (std::is_arithmetic_v<V>)
+            *p = v;
+        else
+            v.store_unaligned(p);
+    }
+};
+inline constexpr store_fn store{};
 
 /// Calls f(i, vtag<batch>) for i = 0, W, 2W, ... and f(i, vtag<T>) for the tail.
 template <class T, class F>
@@ -43,7 +59,8 @@ inline void simd_for(std::size_t n, F&& f) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
-    for (; i + W <= n; i += W) f(i, vtag<B>{});
+    if constexpr (simd_enabled)
+        for (; i + W <= n; i += W) f(i, vtag<B>{});
     for (; i < n; ++i) f(i, vtag<T>{});
 }
 
@@ -57,19 +74,20 @@ inline T simd_sum(std::size_t n, F&& f) {
     constexpr std::size_t block = 4096;
     double total = 0;
     std::size_t i = 0;
-    while (i + W <= n) {
-        const std::size_t end = (n - i > block ? i + block : n);
-        B a0(T(0)), a1(T(0));
-        for (; i + 2 * W <= end; i += 2 * W) {
-            a0 += f(i, vtag<B>{});
-            a1 += f(i + W, vtag<B>{});
+    if constexpr (simd_enabled) {
+        while (i + W <= n) {
+            const std::size_t end = (n - i > block ? i + block : n);
+            B a0(T(0)), a1(T(0));
+            for (; i + 2 * W <= end; i += 2 * W) {
+                a0 += f(i, vtag<B>{});
+                a1 += f(i + W, vtag<B>{});
+            }
+            for (; i + W <= end; i += W) a0 += f(i, vtag<B>{});
+            total += static_cast<double>(xsimd::hadd(a0 + a1));
         }
-        for (; i + W <= end; i += W) a0 += f(i, vtag<B>{});
-        total += static_cast<double>(xsimd::hadd(a0 + a1));
     }
-    T tail(0);
-    for (; i < n; ++i) tail += f(i, vtag<T>{});
-    return static_cast<T>(total + static_cast<double>(tail));
+    for (; i < n; ++i) total += static_cast<double>(f(i, vtag<T>{}));
+    return static_cast<T>(total);
 }
 
 /// out[b] = Σ_{i<D} f(b·D + i, vtag<V>) for b < B; rows in parallel when the work is large.

@@ -1,0 +1,127 @@
+// gendiv/device/log_sum_exp.hpp: log-sum-exp and log-mean-exp of each row of a device range.
+//
+// One pass over memory: each element becomes a (max, scaled sum) pair and pairs combine as
+//   (m1, s1) ⊕ (m2, s2) = (m, s1·e^{m1−m} + s2·e^{m2−m}),  m = max(m1, m2),
+// an associative operation that a GPU reduces in one read of the data (the host xtensor path
+// reads the row twice, which is faster on a CPU: see log_sum_exp.hpp). The same conventions as
+// the host path: all −inf gives −inf, +inf gives +inf, NaN propagates.
+#pragma once
+
+#include <cstddef>
+
+#include "gendiv/detail/math.hpp"
+#include "gendiv/device/rows.hpp"
+
+namespace gendiv::device {
+namespace detail {
+
+template <class T>
+struct max_sum {
+    T m, s;
+};
+
+template <class T>
+struct to_max_sum {
+    template <class X>
+    GENDIV_HD max_sum<T> operator()(X x) const {
+        return {static_cast<T>(x), T(1)};
+    }
+};
+
+template <class T>
+struct combine_max_sum {
+    GENDIV_HD max_sum<T> operator()(const max_sum<T>& a, const max_sum<T>& b) const {
+        using gendiv::detail::exp;
+        if (a.m != a.m || b.m != b.m) return {gendiv::detail::quiet_nan<T>(), T(1)};
+        if (a.m == b.m) return {a.m, a.s + b.s};  // also ±inf with ±inf: no inf − inf
+        if (a.m > b.m) return {a.m, a.s + b.s * exp(b.m - a.m)};
+        return {b.m, b.s + a.s * exp(a.m - b.m)};
+    }
+};
+
+template <class T>
+struct finish_lse {
+    T log_n;  // 0 for log-sum-exp, log n for log-mean-exp
+    GENDIV_HD T operator()(const max_sum<T>& p) const {
+        using gendiv::detail::log;
+        if (p.m != p.m) return p.m;
+        if (p.m == gendiv::detail::infinity<T>() || p.m == -gendiv::detail::infinity<T>()) return p.m;
+        return p.m + (log(p.s) - log_n);
+    }
+};
+
+template <class Policy, class In, class Out>
+void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out, bool mean) {
+    using T = typename thrust::iterator_traits<Out>::value_type;
+    if (rows == 0) return;
+    if (n == 0) {
+        if (mean) gendiv::detail::fail("device::log_mean_exp", "the mean over empty rows is undefined");
+        thrust::fill_n(exec, out, rows, -gendiv::detail::infinity<T>());
+        return;
+    }
+    auto keys = row_keys(n);
+    auto pairs = thrust::make_transform_iterator(x, to_max_sum<T>{});
+    const T log_n = mean ? static_cast<T>(::log(static_cast<double>(n))) : T(0);
+    auto finish = thrust::make_transform_output_iterator(out, finish_lse<T>{log_n});
+    thrust::reduce_by_key(exec, keys, keys + rows * n, pairs, thrust::make_discard_iterator(),
+                          finish, thrust::equal_to<std::size_t>(), combine_max_sum<T>{});
+}
+
+}  // namespace detail
+
+/// out[r] = log Σ_i exp(x[r·n + i]) for each of `rows` contiguous rows of length n.
+template <class Policy, class In, class Out>
+void log_sum_exp(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out) {
+    detail::lse_rows(exec, x, rows, n, out, false);
+}
+
+/// out[r] = log (1/n) Σ_i exp(x[r·n + i]). @throws gendiv::error when n = 0.
+template <class Policy, class In, class Out>
+void log_mean_exp(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out) {
+    detail::lse_rows(exec, x, rows, n, out, true);
+}
+
+namespace detail {
+
+template <class T>
+struct softmax_weight {
+    // (x, lse, u) ↦ u·e^{x − lse}, with the host path's conventions at ±inf and NaN.
+    template <class Tuple>
+    GENDIV_HD T operator()(const Tuple& a) const {
+        using gendiv::detail::exp;
+        const T x = thrust::get<0>(a), l = thrust::get<1>(a), u = thrust::get<2>(a);
+        const T k = thrust::get<3>(a);  // number of +inf entries in the row
+        if (l != l) return l;
+        if (l == -gendiv::detail::infinity<T>()) return T(0);
+        if (l == gendiv::detail::infinity<T>()) return x == l ? u / k : T(0);
+        return u * exp(x - l);
+    }
+};
+
+template <class T>
+struct is_pos_inf {
+    template <class X>
+    GENDIV_HD T operator()(X x) const {
+        return static_cast<T>(x) == gendiv::detail::infinity<T>() ? T(1) : T(0);
+    }
+};
+
+}  // namespace detail
+
+/// g[r·n + i] = u[r] · softmax(row r)_i: the gradient of log_sum_exp (and of log_mean_exp).
+/// `lse` holds the rows' log-sum-exp values (from log_sum_exp); `upstream` one weight per
+/// row; `workspace` a range of `rows` values of scratch (the count of +inf entries per row).
+template <class Policy, class In, class L, class U, class W, class Out>
+void log_sum_exp_grad(const Policy& exec, In x, L lse, U upstream, std::size_t rows, std::size_t n,
+                      W workspace, Out g) {
+    using T = typename thrust::iterator_traits<Out>::value_type;
+    if (rows == 0 || n == 0) return;
+    detail::row_sums(exec, thrust::make_transform_iterator(x, detail::is_pos_inf<T>{}), rows, n,
+                     workspace);
+    auto args = thrust::make_zip_iterator(thrust::make_tuple(
+        x, detail::per_element(lse, n), detail::per_element(upstream, n),
+        detail::per_element(workspace, n)));
+    thrust::transform(exec, args, args + rows * n, g, detail::softmax_weight<T>{});
+}
+
+}  // namespace gendiv::device

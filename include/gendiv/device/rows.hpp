@@ -1,0 +1,106 @@
+// gendiv/device/rows.hpp: row-wise reductions and element-wise maps over Thrust ranges.
+//
+// A batch is a row-major (B × D) range; a row's reduction is a thrust::reduce_by_key over the
+// key b = i / D, which every Thrust backend (CPP, OMP, TBB, CUDA) provides. Includes Thrust
+// and gendiv's scalar kernels only: never xtensor or xsimd.
+#pragma once
+
+#include <cstddef>
+
+#include <thrust/functional.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/discard_iterator.h>
+#include <thrust/iterator/permutation_iterator.h>
+#include <thrust/iterator/transform_output_iterator.h>
+#include <thrust/fill.h>
+#include <thrust/for_each.h>
+#include <thrust/iterator/transform_iterator.h>
+#include <thrust/iterator/zip_iterator.h>
+#include <thrust/logical.h>
+#include <thrust/reduce.h>
+#include <thrust/transform.h>
+#include <thrust/tuple.h>
+
+#include "gendiv/detail/config.hpp"
+#include "gendiv/detail/error.hpp"
+#include "gendiv/detail/kernels.hpp"
+
+namespace gendiv::device {
+namespace detail {
+
+/// i ↦ i / D: the row of flat index i.
+struct row_of {
+    std::size_t length;
+    GENDIV_HD std::size_t operator()(std::size_t i) const { return i / length; }
+};
+
+inline auto row_keys(std::size_t length) {
+    return thrust::make_transform_iterator(thrust::counting_iterator<std::size_t>(0), row_of{length});
+}
+
+/// The upstream weight of each flat index: u[i / D] (a permutation of the (B,) weights).
+template <class U>
+auto per_element(U upstream, std::size_t length) {
+    return thrust::make_permutation_iterator(upstream, row_keys(length));
+}
+
+/// out[b] = Σ_d values[b·D + d] for b < B (values: any random-access range, e.g. a
+/// transform_iterator applying a kernel). An empty row sums to 0.
+template <class Policy, class Values, class Out>
+void row_sums(const Policy& exec, Values values, std::size_t batch, std::size_t length, Out out) {
+    using T = typename thrust::iterator_traits<Out>::value_type;
+    if (batch == 0) return;
+    if (length == 0) {
+        thrust::fill_n(exec, out, batch, T(0));
+        return;
+    }
+    auto keys = row_keys(length);
+    thrust::reduce_by_key(exec, keys, keys + batch * length, values,
+                          thrust::make_discard_iterator(), out, thrust::equal_to<std::size_t>(),
+                          thrust::plus<T>());
+}
+
+/// Applies a kernel K to a tuple of arguments (K's operator() takes them unpacked).
+template <class T, class K>
+struct apply2 {
+    template <class Tuple>
+    GENDIV_HD T operator()(const Tuple& a) const {
+        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)));
+    }
+};
+
+template <class T, class K>
+struct apply3 {
+    template <class Tuple>
+    GENDIV_HD T operator()(const Tuple& a) const {
+        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)),
+                   static_cast<T>(thrust::get<2>(a)));
+    }
+};
+
+template <class T, class K>
+struct apply4 {
+    template <class Tuple>
+    GENDIV_HD T operator()(const Tuple& a) const {
+        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)),
+                   static_cast<T>(thrust::get<2>(a)), static_cast<T>(thrust::get<3>(a)));
+    }
+};
+
+template <class T>
+struct in_unit_interval {
+    GENDIV_HD bool operator()(T t) const { return gendiv::detail::in_unit_interval_fn{}(t); }
+};
+
+/// Throws gendiv::error unless every value of [first, first + n) lies in [0, 1].
+template <class Policy, class It>
+void check_unit_interval(const Policy& exec, const char* function, const char* name, It first,
+                         std::size_t n, std::size_t batch, std::size_t length) {
+    using T = typename thrust::iterator_traits<It>::value_type;
+    if (!thrust::all_of(exec, first, first + n, in_unit_interval<T>{}))
+        gendiv::detail::fail(function, "argument '", name, "' (", batch, " rows of ", length,
+                             ") holds a value outside [0, 1] or NaN");
+}
+
+}  // namespace detail
+}  // namespace gendiv::device

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   1. installs what is missing (scripts/setup.sh),
+#   2. builds everything with g++ -Wall -Wextra -Werror and runs every CTest test,
+#   3. builds and runs the tests again with clang 14, and with AddressSanitizer + UBSan.
+# Build trees go under build/ci-*; GENDIV_JOBS overrides the parallelism (default: nproc).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+jobs=${GENDIV_JOBS:-$(nproc)}
+
+"$root/scripts/setup.sh"
+
+run() {  # run <build dir> <cmake args...>
+  local dir="$root/build/$1"; shift
+  echo "=== $dir: cmake $*"
+  cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" > "$dir.configure.log" 2>&1 ||
+    { cat "$dir.configure.log"; return 1; }
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 600)
+}
+
+mkdir -p "$root/build"
+start=$(date +%s)
+run ci-gcc
+run ci-clang -DCMAKE_CXX_COMPILER=clang++-14 -DGENDIV_BUILD_BENCHMARKS=OFF
+run ci-asan -DGENDIV_SANITIZE=ON -DGENDIV_BUILD_BENCHMARKS=OFF
+echo "test.sh: all suites passed in $(( $(date +%s) - start )) s"
