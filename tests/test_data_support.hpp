@@ -1,0 +1,112 @@
+// tests/test_data_support.hpp: helpers for the data-layer and checkpoint tests: a temporary
+// directory that cleans up after itself, writing plain and gzip files, IDX headers, and a
+// predicate on gendiv::error messages for BOOST_CHECK_EXCEPTION.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <iostream>
+#include <iterator>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+#include <zlib.h>
+
+#include "gendiv/detail/error.hpp"
+
+namespace gendiv::test {
+
+using bytes = std::vector<unsigned char>;
+
+/// A fresh directory under the system temporary directory, removed with its contents.
+class temp_dir {
+public:
+    explicit temp_dir(const std::string& tag) {
+        static std::atomic<int> counter{0};
+        path_ = std::filesystem::temp_directory_path() /
+                ("gendiv-" + tag + "-" + std::to_string(::getpid()) + "-" +
+                 std::to_string(counter++));
+        std::filesystem::remove_all(path_);
+        std::filesystem::create_directories(path_);
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+    ~temp_dir() {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+    /// The path of `name` inside the directory.
+    std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+    std::string str() const { return path_.string(); }
+
+private:
+    std::filesystem::path path_;
+};
+
+inline void write_file(const std::string& path, const bytes& data) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size()));
+    if (!f) throw std::runtime_error("test: cannot write " + path);
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+    write_file(path, bytes(text.begin(), text.end()));
+}
+
+inline bytes read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return bytes(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+/// The gzip (RFC 1952) compression of `data`, as zlib's gz* interface writes it.
+inline bytes gzip_bytes(const bytes& data, const std::string& scratch_path) {
+    gzFile g = gzopen(scratch_path.c_str(), "wb");
+    if (g == nullptr) throw std::runtime_error("test: gzopen failed");
+    if (!data.empty() && gzwrite(g, data.data(), static_cast<unsigned>(data.size())) == 0)
+        throw std::runtime_error("test: gzwrite failed");
+    gzclose(g);
+    bytes out = read_file(scratch_path);
+    std::filesystem::remove(scratch_path);
+    return out;
+}
+
+inline void write_gzip(const std::string& path, const bytes& data) {
+    write_file(path, gzip_bytes(data, path + ".scratch"));
+}
+
+inline void put_be32(bytes& b, std::uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<unsigned char>(v >> s));
+}
+
+/// An IDX file: magic, big-endian extents, then `data`.
+inline bytes idx_file(std::uint32_t magic, std::initializer_list<std::uint32_t> dims,
+                      const bytes& data) {
+    bytes b;
+    put_be32(b, magic);
+    for (auto d : dims) put_be32(b, d);
+    b.insert(b.end(), data.begin(), data.end());
+    return b;
+}
+
+/// A predicate for BOOST_CHECK_EXCEPTION: true when the message holds every part. Prints the
+/// message when it does not, so a failing check shows what was thrown.
+struct message_has {
+    std::vector<std::string> parts;
+    message_has(std::initializer_list<std::string> p) : parts(p) {}
+    bool operator()(const gendiv::error& e) const {
+        const std::string m = e.what();
+        for (const auto& p : parts)
+            if (m.find(p) == std::string::npos) {
+                std::cerr << "message lacks \"" << p << "\": " << m << '\n';
+                return false;
+            }
+        return true;
+    }
+};
+
+}  // namespace gendiv::test
