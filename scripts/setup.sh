@@ -10,6 +10,7 @@ packages=(
   libboost-test-dev libbenchmark-dev                              # tests and benchmarks
   zlib1g-dev nlohmann-json3-dev                                   # data loaders
   libcli11-dev libpng-dev libfmt-dev gnuplot-nox                  # examples
+  dataset-fashion-mnist                                           # data (examples, tests)
 )
 
 missing=()
