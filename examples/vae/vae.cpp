@@ -26,6 +26,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include <fmt/format.h>
 
 #include <gendiv/checkpoint.hpp>
@@ -55,6 +57,7 @@ struct options : examples::common_options {
     std::size_t eval_k = 200;   // importance samples for the test log p(x)
     bool shuffle = false;
     std::size_t limit = 0;      // use only the first N training examples (0: all), for tests
+    std::string export_data;    // write the binarized splits as {train,valid,test}.u8 and exit
 };
 
 /// A (rows × cols) view of a raw buffer, for gendiv's xtensor functions (no copy).
@@ -320,14 +323,20 @@ double mean_log_px(vae& model, const gendiv::data::dataset& d, std::size_t K, st
 
 struct epoch_row {
     int epoch;
-    double train_loss, valid_neg_elbo, seconds;
+    double train_loss, valid_neg_elbo, train_seconds, seconds;
 };
 
 std::string table_csv(const std::vector<epoch_row>& rows) {
-    std::string s = "epoch,train_loss,valid_neg_elbo,seconds\n";
+    std::string s = "epoch,train_loss,valid_neg_elbo,train_seconds,seconds\n";
     for (const auto& r : rows)
-        s += fmt::format("{},{:.6f},{:.6f},{:.3f}\n", r.epoch, r.train_loss, r.valid_neg_elbo, r.seconds);
+        s += fmt::format("{},{:.6f},{:.6f},{:.3f},{:.3f}\n", r.epoch, r.train_loss, r.valid_neg_elbo,
+                         r.train_seconds, r.seconds);
     return s;
+}
+
+void print_row(const epoch_row& r) {
+    std::printf("%6d %12.4f %16.4f %9.2f %9.2f\n", r.epoch, r.train_loss, r.valid_neg_elbo, r.train_seconds,
+                r.seconds);
 }
 
 std::vector<epoch_row> parse_table(const std::string& csv) {
@@ -337,7 +346,8 @@ std::vector<epoch_row> parse_table(const std::string& csv) {
     std::getline(is, line);  // header
     while (std::getline(is, line)) {
         epoch_row r{};
-        if (std::sscanf(line.c_str(), "%d,%lf,%lf,%lf", &r.epoch, &r.train_loss, &r.valid_neg_elbo, &r.seconds) != 4)
+        if (std::sscanf(line.c_str(), "%d,%lf,%lf,%lf,%lf", &r.epoch, &r.train_loss, &r.valid_neg_elbo,
+                        &r.train_seconds, &r.seconds) != 5)
             throw gendiv::error("vae: corrupt epoch table in checkpoint: '" + line + "'");
         rows.push_back(r);
     }
@@ -366,6 +376,9 @@ int main(int argc, char** argv) {
     app.add_option("--eval-k", o.eval_k, "importance samples for the test log p(x) (0: skip)")->capture_default_str();
     app.add_flag("--shuffle", o.shuffle, "shuffle the training set every epoch (default: file order, as the seed)");
     app.add_option("--limit", o.limit, "train on the first N examples only and evaluate on as many (0: all)");
+    app.add_option("--export-data", o.export_data,
+                   "write the binarized splits as DIR/{train,valid,test}.u8 (for --data u8:DIR and "
+                   "benchmarks/pytorch_vae.py) and exit");
     CLI11_PARSE(app, argc, argv);
     examples::apply_threads(o.threads);
     if (o.data_root.empty()) o.data_root = examples::default_data_root();
@@ -382,7 +395,19 @@ int main(int argc, char** argv) {
             };
             cut(splits.train), cut(splits.valid), cut(splits.test);
         }
-        std::printf("data: %s\n", splits.description.c_str());
+        std::printf("data: %s%s\n", splits.description.c_str(),
+                    o.limit ? fmt::format(" (first {} of each split: --limit)", o.limit).c_str() : "");
+        if (!o.export_data.empty()) {
+            fs::create_directories(o.export_data);
+            for (auto [name, d] : {std::pair{"train", &splits.train}, {"valid", &splits.valid}, {"test", &splits.test}}) {
+                const std::string path = o.export_data + "/" + name + ".u8";
+                std::ofstream f(path, std::ios::binary);
+                f.write(reinterpret_cast<const char*>(d->images.data()), static_cast<std::streamsize>(d->images.size()));
+                if (!f) throw gendiv::error("vae: cannot write " + path);
+            }
+            std::printf("wrote %s/{train,valid,test}.u8\n", o.export_data.c_str());
+            return 0;
+        }
         std::printf("model: encoder 784-300-300-200 ELU, decoder 100-300-300-784 ELU (logits - 5); "
                     "objective %s%s; Adam lr %g; batch %zu; %d epochs; %s order; %d threads\n",
                     o.objective.c_str(), o.objective == "iwae" ? fmt::format(" k={}", o.k).c_str() : "", o.lr,
@@ -404,9 +429,8 @@ int main(int argc, char** argv) {
             std::printf("resumed from %s after epoch %zu\n", ckpt_path.c_str(), table.size());
         }
 
-        std::printf("%6s %12s %16s %9s\n", "epoch", "train loss", "valid -ELBO", "seconds");
-        for (const auto& r : table)
-            std::printf("%6d %12.4f %16.4f %9.2f\n", r.epoch, r.train_loss, r.valid_neg_elbo, r.seconds);
+        std::printf("%6s %12s %16s %9s %9s\n", "epoch", "train loss", "valid -ELBO", "train s", "total s");
+        for (const auto& r : table) print_row(r);
         const auto& train = splits.train;
         const std::size_t N = train.images.shape()[0];
         batcher bt;
@@ -425,10 +449,11 @@ int main(int argc, char** argv) {
                 bar.update(i + n, loss_sum / static_cast<double>(steps));
             }
             bar.finish();
+            const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             const double valid = mean_neg_elbo(model, splits.valid, o.seed + 1000003ULL * static_cast<std::uint64_t>(epoch));
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-            table.push_back({epoch, loss_sum / static_cast<double>(steps), valid, secs});
-            std::printf("%6d %12.4f %16.4f %9.2f\n", epoch, table.back().train_loss, valid, secs);
+            table.push_back({epoch, loss_sum / static_cast<double>(steps), valid, train_secs, secs});
+            print_row(table.back());
             std::fflush(stdout);
 
             gendiv::checkpoint c;
@@ -466,6 +491,9 @@ int main(int argc, char** argv) {
         }
         examples::write_png(o.out + "/reconstructions.png", cv);
         std::printf("wrote %s/{checkpoint.gdv, epochs.csv, samples.png, reconstructions.png}\n", o.out.c_str());
+        struct rusage ru {};
+        getrusage(RUSAGE_SELF, &ru);
+        std::printf("peak RSS: %.0f MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "vae: %s\n", e.what());
         return 1;
