@@ -72,8 +72,9 @@ BOOST_AUTO_TEST_CASE(values_other_than_0_and_1_name_the_line_and_value) {
     std::string bad = line(784, 2);
     bad[2 * 9] = '2';  // value 10 of the line
     write_text(dir / "two.amat", line(784, 0) + "\n" + line(784, 1) + "\n" + bad + "\n");
-    BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "two.amat"), error,
-                          (message_has{dir / "two.amat", "line 3, value 10 is '2'", "must be 0 or 1"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_amat(dir / "two.amat"), error,
+        (message_has{dir / "two.amat", "line 3, value 10 is '2'", "must be 0 or 1"}));
     write_text(dir / "half.amat", "0 0.5 1\n");
     BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "half.amat", 3), error,
                           (message_has{"line 1, value 2 is '0.5'"}));
@@ -92,5 +93,6 @@ BOOST_AUTO_TEST_CASE(empty_and_missing_files) {
                           (message_has{dir / "empty.amat", "is empty"}));
     BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "missing.amat"), error,
                           (message_has{"gendiv::read_amat", "cannot open", "missing.amat"}));
-    BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "x", 0), error, (message_has{"dim must be positive"}));
+    BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "x", 0), error,
+                          (message_has{"dim must be positive"}));
 }

@@ -21,16 +21,17 @@ BOOST_AUTO_TEST_CASE(engine_is_the_standard_mt19937_64) {
 
 BOOST_AUTO_TEST_CASE(pixel_rule_boundaries) {
     const std::uint64_t all_ones = ~std::uint64_t(0);
-    BOOST_TEST(int(gd::binarize_pixel(0, 0)) == 0);          // g = 0 never fires
+    BOOST_TEST(int(gd::binarize_pixel(0, 0)) == 0);  // g = 0 never fires
     BOOST_TEST(int(gd::binarize_pixel(0, all_ones)) == 0);
-    BOOST_TEST(int(gd::binarize_pixel(255, 0)) == 1);        // g = 255 always fires
+    BOOST_TEST(int(gd::binarize_pixel(255, 0)) == 1);  // g = 255 always fires
     BOOST_TEST(int(gd::binarize_pixel(255, all_ones)) == 1);
     // For grey g the bit is 1 exactly when u = x >> 11 < ceil(g·2^53 / 255); the low 11 bits
     // of x do not matter.
     for (int g : {1, 2, 17, 128, 200, 254}) {
         const std::uint64_t scaled = std::uint64_t(g) << 53;
         const std::uint64_t first_zero = scaled / 255 + (scaled % 255 != 0);
-        BOOST_TEST(int(gd::binarize_pixel(std::uint8_t(g), (first_zero - 1) << 11 | 0x7FF)) == 1, "g=" << g);
+        BOOST_TEST(int(gd::binarize_pixel(std::uint8_t(g), (first_zero - 1) << 11 | 0x7FF)) == 1,
+                   "g=" << g);
         BOOST_TEST(int(gd::binarize_pixel(std::uint8_t(g), first_zero << 11)) == 0, "g=" << g);
         // ... which is u/2^53 < g/255 to within one step of the 53-bit grid.
         BOOST_TEST(std::abs(double(first_zero) / 9007199254740992.0 - g / 255.0) < 1.2e-16);
@@ -89,8 +90,8 @@ BOOST_AUTO_TEST_CASE(mean_of_bits_matches_grey_over_255) {
         if (g == 0 || g == 255) {
             BOOST_TEST(ones == n * p);  // deterministic levels
         } else {
-            BOOST_TEST(std::abs(ones - n * p) < 5 * sd, "grey " << g << ": " << ones << " ones, expected "
-                                                              << n * p << " ± " << sd);
+            BOOST_TEST(std::abs(ones - n * p) < 5 * sd,
+                       "grey " << g << ": " << ones << " ones, expected " << n * p << " ± " << sd);
         }
         total += ones;
         total_mean += n * p;

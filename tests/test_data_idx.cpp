@@ -88,8 +88,8 @@ BOOST_AUTO_TEST_CASE(every_truncation_of_a_plain_file_is_reported) {
     // Cut inside the data: the message gives the declared and the actual size.
     write_file(dir / "im", bytes(full.begin(), full.end() - 1));
     BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "im"), error,
-                          (message_has{"declares 3 images of shape (2, 3)", "34 bytes with the header",
-                                       "the file has 33 bytes"}));
+                          (message_has{"declares 3 images of shape (2, 3)",
+                                       "34 bytes with the header", "the file has 33 bytes"}));
     // Cut inside the header.
     write_file(dir / "im", bytes(full.begin(), full.begin() + 6));
     BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "im"), error,
@@ -116,8 +116,8 @@ BOOST_AUTO_TEST_CASE(gzip_data_shorter_than_the_header_declares) {
     short_data.resize(short_data.size() - 4);  // a complete gzip stream of too few bytes
     write_gzip(dir / "im.gz", short_data);
     BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "im.gz"), error,
-                          (message_has{"truncated", "declares 3 images", "uncompressed data ends after 30",
-                                       "inside image 2"}));
+                          (message_has{"truncated", "declares 3 images",
+                                       "uncompressed data ends after 30", "inside image 2"}));
 }
 
 BOOST_AUTO_TEST_CASE(corrupt_gzip_is_reported) {
@@ -127,8 +127,9 @@ BOOST_AUTO_TEST_CASE(corrupt_gzip_is_reported) {
     bytes bad_crc = gz;
     bad_crc[bad_crc.size() - 8] ^= 0xFF;
     write_file(dir / "im.gz", bad_crc);
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "im.gz"), error,
-                          (message_has{dir / "im.gz", "not a valid gzip stream", "incorrect data check"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_idx_images(dir / "im.gz"), error,
+        (message_has{dir / "im.gz", "not a valid gzip stream", "incorrect data check"}));
     // An unknown compression method in the gzip header.
     bytes bad_method = gz;
     bad_method[2] = 7;
@@ -165,17 +166,19 @@ BOOST_AUTO_TEST_CASE(wrong_magic_numbers_are_named) {
     temp_dir dir("idx");
     write_file(dir / "lb", three_labels());
     BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "lb"), error,
-                          (message_has{dir / "lb", "magic number 2049 (0x00000801)", "an IDX label file",
-                                       "must have 2051 (0x00000803)"}));
+                          (message_has{dir / "lb", "magic number 2049 (0x00000801)",
+                                       "an IDX label file", "must have 2051 (0x00000803)"}));
     write_file(dir / "im", three_images());
-    BOOST_CHECK_EXCEPTION(gd::read_idx_labels(dir / "im"), error,
-                          (message_has{"magic number 2051", "an IDX image file", "must have 2049"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_idx_labels(dir / "im"), error,
+        (message_has{"magic number 2051", "an IDX image file", "must have 2049"}));
     // IDX floats (type 0x0D) are a real IDX type that gendiv does not read.
     write_file(dir / "f", idx_file(0x00000D03, {1, 1, 1}, {0, 0, 0, 0}));
     BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "f"), error,
                           (message_has{"0x00000d03", "another element type"}));
     write_file(dir / "text", bytes{'h', 'e', 'l', 'l', 'o', '\n'});
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "text"), error, (message_has{"not an IDX file"}));
+    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "text"), error,
+                          (message_has{"not an IDX file"}));
 }
 
 BOOST_AUTO_TEST_CASE(wrong_dimensions_are_reported) {
@@ -185,14 +188,17 @@ BOOST_AUTO_TEST_CASE(wrong_dimensions_are_reported) {
                           (message_has{"declares extent 1 as 0", "corrupt header"}));
     // A header that claims far more than the file holds fails before any allocation.
     write_file(dir / "huge", idx_file(2051, {0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {1, 2, 3}));
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "huge"), error, (message_has{"truncated", "overflowing"}));
+    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "huge"), error,
+                          (message_has{"truncated", "overflowing"}));
     write_file(dir / "big", idx_file(2051, {60000, 28, 28}, bytes(784, 0)));
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "big"), error,
-                          (message_has{"declares 60000 images of shape (28, 28)",
-                                       "47040016 bytes with the header", "the file has 800 bytes"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_idx_images(dir / "big"), error,
+        (message_has{"declares 60000 images of shape (28, 28)", "47040016 bytes with the header",
+                     "the file has 800 bytes"}));
     bytes noise(784);  // incompressible, so that 1000 images fit the deflate bound below
     std::uint32_t state = 12345;
-    for (auto& v : noise) v = static_cast<unsigned char>((state = state * 1664525u + 1013904223u) >> 24);
+    for (auto& v : noise)
+        v = static_cast<unsigned char>((state = state * 1664525u + 1013904223u) >> 24);
     write_gzip(dir / "big.gz", idx_file(2051, {1000, 28, 28}, noise));
     const auto compressed = gendiv::test::read_file(dir / "big.gz").size();
     write_gzip(dir / "huge.gz", idx_file(2051, {4000000000u, 28, 28}, bytes(784, 0)));
@@ -200,10 +206,10 @@ BOOST_AUTO_TEST_CASE(wrong_dimensions_are_reported) {
                           (message_has{"declares 4000000000 images", "compressed bytes can hold"}));
     // Within the deflate bound the gzip reader finds the shortfall while reading.
     BOOST_TEST(compressed * 1032 > 784016u);
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "big.gz"), error,
-                          (message_has{"truncated", "declares 1000 images",
-                                       "uncompressed data ends after 800 bytes",
-                                       "inside image 1"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_idx_images(dir / "big.gz"), error,
+        (message_has{"truncated", "declares 1000 images", "uncompressed data ends after 800 bytes",
+                     "inside image 1"}));
     // Labels whose header disagrees with the data length: 3 declared, 5 present.
     write_file(dir / "lb", idx_file(2049, {3}, {1, 2, 3, 4, 5}));
     BOOST_CHECK_EXCEPTION(gd::read_idx_labels(dir / "lb"), error,
@@ -212,10 +218,11 @@ BOOST_AUTO_TEST_CASE(wrong_dimensions_are_reported) {
 
 BOOST_AUTO_TEST_CASE(missing_files_and_directories) {
     temp_dir dir("idx");
-    BOOST_CHECK_EXCEPTION(gd::read_idx_images(dir / "nope"), error,
-                          (message_has{"gendiv::read_idx_images", "cannot open", dir / "nope",
-                                       "No such file"}));
-    BOOST_CHECK_EXCEPTION(gd::read_idx_labels(dir.str()), error, (message_has{"not a regular file"}));
+    BOOST_CHECK_EXCEPTION(
+        gd::read_idx_images(dir / "nope"), error,
+        (message_has{"gendiv::read_idx_images", "cannot open", dir / "nope", "No such file"}));
+    BOOST_CHECK_EXCEPTION(gd::read_idx_labels(dir.str()), error,
+                          (message_has{"not a regular file"}));
 }
 
 BOOST_AUTO_TEST_CASE(reader_streams_a_file_into_pieces) {
@@ -232,7 +239,8 @@ BOOST_AUTO_TEST_CASE(reader_streams_a_file_into_pieces) {
     r.finish();
     // Asking for more items than the header declares, and finishing early, are errors.
     gd::idx_reader r2("test", dir / "im.gz", 3);
-    BOOST_CHECK_EXCEPTION(r2.read(b.data(), 4), error, (message_has{"asked for 4 more images", "declares 3"}));
+    BOOST_CHECK_EXCEPTION(r2.read(b.data(), 4), error,
+                          (message_has{"asked for 4 more images", "declares 3"}));
     r2.read(a.data(), 1);
     BOOST_CHECK_EXCEPTION(r2.finish(), error, (message_has{"read 1 of the 3 images"}));
 }

@@ -59,9 +59,9 @@ inline xt::xtensor<std::uint8_t, 2> read_amat(const std::string& path, std::size
         if (token_len == 0) return;
         const bool ok = token_len == 1 && (token[0] == '0' || token[0] == '1');
         if (!ok)
-            detail::fail(fn, "'", path, "' line ", line + 1, ", value ", values + 1,
-                                 " is '", token, token_len > token.size() ? "..." : "",
-                                 "'; binarized MNIST values must be 0 or 1");
+            detail::fail(fn, "'", path, "' line ", line + 1, ", value ", values + 1, " is '", token,
+                         token_len > token.size() ? "..." : "",
+                         "'; binarized MNIST values must be 0 or 1");
         if (values < dim) out[line * dim + values] = static_cast<std::uint8_t>(token[0] - '0');
         ++values;
         token.clear();
@@ -71,10 +71,10 @@ inline xt::xtensor<std::uint8_t, 2> read_amat(const std::string& path, std::size
         end_token();
         if (line >= lines)
             detail::fail(fn, "'", path, "' changed while being read (it had ", lines,
-                                 " lines at first)");
+                         " lines at first)");
         if (values != dim)
-            detail::fail(fn, "'", path, "' line ", line + 1, " has ", values,
-                                 " values, expected ", dim);
+            detail::fail(fn, "'", path, "' line ", line + 1, " has ", values, " values, expected ",
+                         dim);
         ++line;
         values = 0;
     };
@@ -99,8 +99,8 @@ inline xt::xtensor<std::uint8_t, 2> read_amat(const std::string& path, std::size
     }
     if (pending) end_line();
     if (line != lines)
-        detail::fail(fn, "'", path, "' changed while being read (", lines,
-                             " lines at first, ", line, " now)");
+        detail::fail(fn, "'", path, "' changed while being read (", lines, " lines at first, ",
+                     line, " now)");
     return images;
 }
 

@@ -50,9 +50,9 @@ inline std::uint32_t fingerprint(const dataset& d) {
         left -= n;
     }
     auto put32 = [&crc](std::uint32_t v) {
-        const unsigned char b[4] = {static_cast<unsigned char>(v), static_cast<unsigned char>(v >> 8),
-                                    static_cast<unsigned char>(v >> 16),
-                                    static_cast<unsigned char>(v >> 24)};
+        const unsigned char b[4] = {
+            static_cast<unsigned char>(v), static_cast<unsigned char>(v >> 8),
+            static_cast<unsigned char>(v >> 16), static_cast<unsigned char>(v >> 24)};
         crc = ::crc32(crc, b, 4);
     };
     put32(static_cast<std::uint32_t>(d.size()));
@@ -74,8 +74,8 @@ inline void check_binary(const char* function, const std::string& where,
     for (std::size_t i = 0; i < n; ++i)
         if (p[i] > 1)
             detail::fail(function, where, " holds the value ", static_cast<int>(p[i]),
-                         " at example ", i / d, ", pixel ", i % d,
-                         " (byte offset ", i, "); binarized data must be 0 or 1");
+                         " at example ", i / d, ", pixel ", i % d, " (byte offset ", i,
+                         "); binarized data must be 0 or 1");
 }
 
 }  // namespace gendiv::data

@@ -29,7 +29,8 @@ class byte_source {
 public:
     /// Opens `path`; `function` names the public caller in every error message.
     /// @throws gendiv::error when the file cannot be opened or is not a regular file.
-    byte_source(const char* function, std::string path) : function_(function), path_(std::move(path)) {
+    byte_source(const char* function, std::string path)
+        : function_(function), path_(std::move(path)) {
         fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
         if (fd_ < 0) {
             const int e = errno;
@@ -105,9 +106,9 @@ public:
         const std::size_t got = read_some(dst, n);
         if (got != n)
             detail::fail(function_, "'", path_, "' is truncated: ", what, " needs ", n,
-                         " bytes at ", gzip_ ? "uncompressed " : "", "offset ", start,
-                         " but only ", got, " remain (", gzip_ ? "uncompressed" : "file",
-                         " size ", start + got, ")");
+                         " bytes at ", gzip_ ? "uncompressed " : "", "offset ", start, " but only ",
+                         got, " remain (", gzip_ ? "uncompressed" : "file", " size ", start + got,
+                         ")");
     }
 
     /// Reads everything that is left (JSON and other whole-file formats).
@@ -158,8 +159,8 @@ private:
                 if (r < 0) {
                     if (errno == EINTR) continue;
                     const int e = errno;
-                    detail::fail(function_, "error reading '", path_, "' at byte ",
-                                 offset_ + got, ": ", std::strerror(e));
+                    detail::fail(function_, "error reading '", path_, "' at byte ", offset_ + got,
+                                 ": ", std::strerror(e));
                 }
                 if (r == 0) break;
                 got += static_cast<std::size_t>(r);
@@ -175,13 +176,15 @@ private:
         if (err == Z_BUF_ERROR)
             detail::fail(function_, "'", path_,
                          "' is truncated: its gzip stream ends before the end-of-stream marker "
-                         "(", file_size_, " compressed bytes)");
+                         "(",
+                         file_size_, " compressed bytes)");
         if (err == Z_ERRNO) {
             const int e = errno;
             detail::fail(function_, "error reading '", path_, "': ", std::strerror(e));
         }
-        detail::fail(function_, "'", path_, "' is not a valid gzip stream: ",
-                     msg != nullptr ? msg : "zlib error", " (zlib error ", err, ")");
+        detail::fail(function_, "'", path_,
+                     "' is not a valid gzip stream: ", msg != nullptr ? msg : "zlib error",
+                     " (zlib error ", err, ")");
     }
 
     const char* function_;

@@ -47,9 +47,9 @@ public:
                                    ? " (an IDX file of another element type; only unsigned bytes, "
                                      "type 0x08, are supported)"
                                    : " (not an IDX file)";
-            detail::fail(function, "'", path, "' has magic number ", magic, " (", hex(magic),
-                         ")", hint, " but an IDX ", kind(dimensions), " file must have ", expected,
-                         " (", hex(expected), ")");
+            detail::fail(function, "'", path, "' has magic number ", magic, " (", hex(magic), ")",
+                         hint, " but an IDX ", kind(dimensions), " file must have ", expected, " (",
+                         hex(expected), ")");
         }
         dims_.resize(dimensions);
         std::uint64_t item = 1;
@@ -59,11 +59,11 @@ public:
             dims_[k] = be32(b);
             if (k > 0) {
                 if (dims_[k] == 0)
-                    detail::fail(function, "'", path, "' declares extent ", k,
-                                 " as 0 (shape ", detail::shape_string(dims_), "): corrupt header");
+                    detail::fail(function, "'", path, "' declares extent ", k, " as 0 (shape ",
+                                 detail::shape_string(dims_), "): corrupt header");
                 if (item > std::numeric_limits<std::uint64_t>::max() / dims_[k])
-                    detail::fail(function, "'", path, "' declares an item of more than 2^64 bytes "
-                                 "(extents ", detail::shape_string(dims_), "): corrupt header");
+                    detail::fail(function, "'", path, "' declares an item of more than 2^64 "
+                                 "bytes (extents ", detail::shape_string(dims_), "): corrupt header");
                 item *= dims_[k];
             }
         }
@@ -76,13 +76,14 @@ public:
             const std::uint64_t have = src_.gzip() ? 0 : src_.file_size();
             if (src_.gzip())
                 detail::fail(function, "'", path, "': the header declares ", count, " ",
-                             kind(dimensions), "s of shape ", shape_of_item(),
-                             ", more than ", src_.file_size(),
+                             kind(dimensions), "s of shape ", shape_of_item(), ", more than ",
+                             src_.file_size(),
                              " compressed bytes can hold: corrupt header or truncated file");
-            detail::fail(function, "'", path, "' is truncated: the header declares ", count, " ",
-                         kind(dimensions), "s of shape ", shape_of_item(), " (",
-                         overflow ? std::string("overflowing 64 bits") : std::to_string(header + bytes),
-                         " bytes with the header) but the file has ", have, " bytes");
+            detail::fail(
+                function, "'", path, "' is truncated: the header declares ", count, " ",
+                kind(dimensions), "s of shape ", shape_of_item(), " (",
+                overflow ? std::string("overflowing 64 bits") : std::to_string(header + bytes),
+                " bytes with the header) but the file has ", have, " bytes");
         }
     }
 
@@ -100,9 +101,9 @@ public:
     /// @throws gendiv::error when fewer than n items are left by the header or in the data.
     void read(std::uint8_t* dst, std::size_t n) {
         if (n > count() - next_)
-            detail::fail(src_.function(), "asked for ", n, " more ", kind(dims_.size()),
-                         "s from '", path(), "' at ", kind(dims_.size()), " ", next_, " but the header declares ",
-                         count(), " in all");
+            detail::fail(src_.function(), "asked for ", n, " more ", kind(dims_.size()), "s from '",
+                         path(), "' at ", kind(dims_.size()), " ", next_,
+                         " but the header declares ", count(), " in all");
         const std::size_t want = n * item_size_;
         const std::uint64_t start = src_.offset();
         const std::size_t got = src_.read_some(dst, want);
@@ -188,8 +189,8 @@ inline void check_idx_counts(const char* function, const std::string& images_pat
                              std::size_t images, const std::string& labels_path,
                              std::size_t labels) {
     if (images != labels)
-        fail(function, "'", images_path, "' holds ", images, " images but '",
-                             labels_path, "' holds ", labels, " labels; they must agree");
+        fail(function, "'", images_path, "' holds ", images, " images but '", labels_path,
+             "' holds ", labels, " labels; they must agree");
 }
 }  // namespace gendiv::detail
 

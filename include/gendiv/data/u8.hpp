@@ -28,7 +28,8 @@ inline xt::xtensor<std::uint8_t, 2> read_u8(const std::string& path, std::size_t
     detail::require(dim > 0, fn, "dim must be positive");
     byte_source src(fn, path);
     if (src.gzip())
-        detail::fail(fn, "'", path, "' is gzip-compressed; a .u8 file is raw bytes (decompress it)");
+        detail::fail(fn, "'", path,
+                     "' is gzip-compressed; a .u8 file is raw bytes (decompress it)");
     const std::uint64_t size = src.file_size();
     if (size == 0) detail::fail(fn, "'", path, "' is empty: it holds no examples");
     if (size % dim != 0)
