@@ -4,6 +4,7 @@
 // functors, the fused bias passes, NaN propagation, parsing and errors.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
@@ -131,9 +132,13 @@ BOOST_AUTO_TEST_CASE(simd_loops_match_scalar_functors_in_float) {
                 ds = act.derivative(ys);
                 d2s = act.second_derivative(ys);
             });
-            BOOST_TEST(gt::ulp_distance(d[i], ds) <= 1);
-            BOOST_TEST(gt::ulp_distance(d2[i], d2s) <= 1);
-            BOOST_TEST(gt::ulp_distance(dx[i], 0.5f * ds) <= 1);
+            // The derivative forms cancel (1 - y², y + a): whether the compiler contracts them
+            // into an FMA differs between the SIMD body and the scalar code, so they agree to a
+            // few ulp of 1 (absolute), not of the result.
+            const float tol = 4 * std::numeric_limits<float>::epsilon();
+            BOOST_TEST(std::abs(d[i] - ds) <= tol * std::max(1.0f, std::abs(ds)));
+            BOOST_TEST(std::abs(d2[i] - d2s) <= tol * std::max(1.0f, std::abs(d2s)));
+            BOOST_TEST(std::abs(dx[i] - 0.5f * ds) <= tol * std::max(1.0f, std::abs(ds)));
         }
     }
 }

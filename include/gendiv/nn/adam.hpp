@@ -1,0 +1,156 @@
+// gendiv/nn/adam.hpp: the Adam optimizer (Kingma & Ba 2015, arXiv:1412.6980, Algorithm 1) with
+// PyTorch's defaults and update rule (torch.optim.Adam, amsgrad=False, maximize=False), over one
+// flat parameter buffer and one flat gradient buffer of the same length.
+//
+// At step t (counted from 1), for every parameter p with gradient g:
+//   g ← g + λ p                           (weight_decay λ, L2 as in PyTorch's Adam; default 0)
+//   m ← β1 m + (1-β1) g,   v ← β2 v + (1-β2) g²
+//   p ← p - (lr / (1-β1ᵗ)) · m / (√v / √(1-β2ᵗ) + ε)
+// ε is added outside the square root and after the bias correction of v, exactly as PyTorch
+// does; the bias corrections are computed in double. Defaults: lr 1e-3, betas (0.9, 0.999),
+// eps 1e-8, weight_decay 0.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "gendiv/detail/config.hpp"
+#include "gendiv/detail/error.hpp"
+#include "gendiv/detail/math.hpp"
+#include "gendiv/detail/simd.hpp"
+#include "gendiv/nn/buffer.hpp"
+
+namespace gendiv::nn {
+
+/// Adam's hyper-parameters, PyTorch's defaults.
+struct adam_options {
+    double lr = 1e-3;
+    double beta1 = 0.9;
+    double beta2 = 0.999;
+    double eps = 1e-8;
+    double weight_decay = 0.0;
+};
+
+template <class T>
+class adam {
+    static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                  "gendiv::nn::adam<T>: T must be float or double");
+
+public:
+    /// An optimizer for n parameters, with m = v = 0 and step count 0.
+    /// @throws gendiv::error for a hyper-parameter outside PyTorch's accepted range.
+    explicit adam(std::size_t n, adam_options options = {}) : m_(n, T(0)), v_(n, T(0)) {
+        set_options(options);
+    }
+
+    std::size_t size() const { return m_.size(); }
+    const adam_options& options() const { return opt_; }
+    /// @throws gendiv::error as the constructor.
+    void set_options(const adam_options& o) {
+        detail::require(o.lr >= 0, "adam", "invalid learning rate ", o.lr, " (must be >= 0)");
+        detail::require(o.eps >= 0, "adam", "invalid eps ", o.eps, " (must be >= 0)");
+        detail::require(o.beta1 >= 0 && o.beta1 < 1, "adam", "invalid beta1 ", o.beta1,
+                        " (must lie in [0, 1))");
+        detail::require(o.beta2 >= 0 && o.beta2 < 1, "adam", "invalid beta2 ", o.beta2,
+                        " (must lie in [0, 1))");
+        detail::require(o.weight_decay >= 0, "adam", "invalid weight_decay ", o.weight_decay,
+                        " (must be >= 0)");
+        opt_ = o;
+    }
+    void set_lr(double lr) {
+        adam_options o = opt_;
+        o.lr = lr;
+        set_options(o);
+    }
+
+    /// One update of params[0..n) from grads[0..n) (n must equal size()); params and grads
+    /// must not overlap. @throws gendiv::error on a size mismatch or a null buffer.
+    void step(T* params, const T* grads, std::size_t n) {
+        detail::require(n == size(), "adam::step", "got buffers of ", n,
+                        " values but the optimizer was made for ", size(), " parameters");
+        if (n > 0 && (!params || !grads))
+            detail::fail("adam::step", "argument '", !params ? "params" : "grads", "' is null");
+        ++t_;
+        const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
+        const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
+        const T step_size = static_cast<T>(opt_.lr / bc1);
+        const T bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+        const T b1 = static_cast<T>(opt_.beta1), c1 = static_cast<T>(1.0 - opt_.beta1);
+        const T b2 = static_cast<T>(opt_.beta2), c2 = static_cast<T>(1.0 - opt_.beta2);
+        const T eps = static_cast<T>(opt_.eps), wd = static_cast<T>(opt_.weight_decay);
+        const bool decay = opt_.weight_decay != 0;
+        T* m = m_.data();
+        T* v = v_.data();
+        constexpr std::size_t chunk = 8192;
+        const long chunks = static_cast<long>((n + chunk - 1) / chunk);
+        GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(n) >= detail::parallel_threshold)
+        for (long c = 0; c < chunks; ++c) {
+            const std::size_t lo = static_cast<std::size_t>(c) * chunk;
+            const std::size_t len = std::min(chunk, n - lo);
+            detail::simd_for<T>(len, [&](std::size_t j, auto tag) {
+                using V = typename decltype(tag)::type;
+                const std::size_t i = lo + j;
+                const V p = detail::load<V>(params + i);
+                V g = detail::load<V>(grads + i);
+                if (decay) g = g + V(wd) * p;
+                const V mi = V(b1) * detail::load<V>(m + i) + V(c1) * g;
+                const V vi = V(b2) * detail::load<V>(v + i) + V(c2) * (g * g);
+                using detail::sqrt;  // scalars; xsimd's batch overload comes by ADL
+                const V denom = sqrt(vi) / V(bc2_sqrt) + V(eps);
+                detail::store(m + i, mi);
+                detail::store(v + i, vi);
+                detail::store(params + i, p - V(step_size) * (mi / denom));
+            });
+        }
+    }
+
+    /// step over two containers with data() and size() (std::vector, xt::xtensor, ...).
+    template <class P, class G>
+    void step(P& params, const G& grads) {
+        detail::require(params.size() == grads.size(), "adam::step", "argument 'params' has ",
+                        params.size(), " values but 'grads' has ", grads.size());
+        step(params.data(), grads.data(), params.size());
+    }
+
+    // ---- state, for checkpoints ---------------------------------------------------------------
+
+    /// Number of steps taken (PyTorch's state['step']).
+    std::uint64_t step_count() const { return t_; }
+    /// First moments m (PyTorch's exp_avg), size() values.
+    const T* m() const { return m_.data(); }
+    /// Second moments v (PyTorch's exp_avg_sq), size() values.
+    const T* v() const { return v_.data(); }
+
+    /// Restores a saved state: the step count and size() values each of m and v.
+    /// @throws gendiv::error on a size mismatch or a negative second moment.
+    void restore(std::uint64_t step_count, const T* m, std::size_t m_size, const T* v,
+                 std::size_t v_size) {
+        detail::require(m_size == size() && v_size == size(), "adam::restore", "the saved state has ",
+                        m_size, " first and ", v_size, " second moments but the optimizer has ",
+                        size(), " parameters");
+        for (std::size_t i = 0; i < v_size; ++i)
+            if (!(v[i] >= T(0)))
+                detail::fail("adam::restore", "second moment v[", i, "] = ", v[i],
+                             " is not >= 0 (a corrupt or mismatched state)");
+        std::copy(m, m + m_size, m_.begin());
+        std::copy(v, v + v_size, v_.begin());
+        t_ = step_count;
+    }
+
+    /// Back to m = v = 0, step 0 (the options are kept).
+    void reset() {
+        std::fill(m_.begin(), m_.end(), T(0));
+        std::fill(v_.begin(), v_.end(), T(0));
+        t_ = 0;
+    }
+
+private:
+    adam_options opt_;
+    buffer<T> m_, v_;
+    std::uint64_t t_ = 0;
+};
+
+}  // namespace gendiv::nn
