@@ -20,6 +20,7 @@
 // it, renames it over PATH (atomic on POSIX file systems) and fsyncs the directory so that the
 // rename itself survives a crash. A crash at any point leaves either the old checkpoint or the
 // new one at PATH; a stale PATH.tmp from an interrupted write is simply overwritten next time.
+// (One writer per PATH: two processes writing the same PATH at once would share PATH.tmp.)
 // `read` checks, in order, the magic, the version, the size the header declares against the
 // file's, the checksum, then each section's bounds, and throws gendiv::error naming the file and
 // what is wrong (truncated, not a checkpoint, newer format, checksum mismatch, corrupt section).
