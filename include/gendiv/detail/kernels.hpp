@@ -5,6 +5,8 @@
 // device/ call them on scalars, on the host backends and under nvcc. Derivations: docs/math.md.
 #pragma once
 
+#include <type_traits>
+
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/math.hpp"
 
@@ -32,7 +34,10 @@ struct sigmoid_fn {
 struct in_unit_interval_fn {
     template <class V>
     GENDIV_HD auto operator()(const V& t) const {
-        return (t >= cst<V>(0)) & (t <= cst<V>(1));
+        if constexpr (std::is_arithmetic_v<V>)
+            return t >= cst<V>(0) && t <= cst<V>(1);
+        else  // xsimd batch_bool: no short circuit, the lanes combine with &
+            return (t >= cst<V>(0)) & (t <= cst<V>(1));
     }
 };
 
@@ -51,11 +56,19 @@ struct bernoulli_logits_fn {
     }
 };
 
-/// d/dx of bernoulli_logits_fn: @f$ t - \sigma(x) @f$, finite for every x including ±inf.
+/// d/dx of bernoulli_logits_fn: @f$ t - \sigma(x) = t\,\sigma(-x) - (1-t)\,\sigma(x) @f$, finite for
+/// every x including ±inf (exactly t - 1 at x = +inf and t at x = -inf). Both sigmoids come from
+/// e^{-|x|}, so the second form has no cancellation for t ∈ {0, 1}: at x = 40, t = 1 it gives
+/// σ(-40) = 4.2e-18 where 1 - σ(40) rounds to 0 in double (and at x = 17 already in float).
 struct bernoulli_logits_grad_fn {
     template <class V>
     GENDIV_HD V operator()(const V& x, const V& t) const {
-        return t - sigmoid_fn{}(x);
+        const V one = cst<V>(1);
+        const V e = exp(-fabs(x));
+        const V big = one / (one + e);  // σ(|x|)
+        const V small = e * big;        // σ(-|x|)
+        const auto pos = x >= cst<V>(0);
+        return t * select(pos, small, big) - (one - t) * select(pos, big, small);
     }
 };
 
@@ -85,13 +98,15 @@ struct bernoulli_probs_grad_fn {
 };
 
 /// Diagonal-Gaussian log-density of z under N(mu, e^{lv}), one coordinate:
-/// @f$ -\tfrac12[\log 2\pi + lv + w^2] @f$ with @f$ w = (z-\mu)e^{-lv/2} @f$ (the square is taken
-/// after scaling so that no intermediate overflows before the result does).
+/// @f$ -\tfrac12(\log 2\pi + lv) - (\tfrac12 w)\,w @f$ with @f$ w = (z-\mu)e^{-lv/2} @f$. The square is
+/// taken after scaling (no e^{-lv} or (z-mu)^2 overflows on its own) and the ½ is applied before
+/// the product (w^2 may exceed the largest float where w^2/2 does not), so no intermediate
+/// overflows before the result does.
 struct normal_fn {
     template <class V>
     GENDIV_HD V operator()(const V& mu, const V& lv, const V& z) const {
         const V w = (z - mu) * exp(cst<V>(-0.5) * lv);
-        return cst<V>(-0.5) * (cst<V>(log_two_pi) + lv + w * w);
+        return cst<V>(-0.5) * (cst<V>(log_two_pi) + lv) - (cst<V>(0.5) * w) * w;
     }
 };
 
@@ -105,7 +120,7 @@ struct normal_grad_fn {
         const V w = (z - mu) * s;
         d_mu = u * (w * s);
         d_z = -d_mu;
-        d_lv = cst<V>(0.5) * u * (w * w - cst<V>(1));
+        d_lv = u * ((cst<V>(0.5) * w) * w - cst<V>(0.5));
     }
 };
 
@@ -137,13 +152,14 @@ struct expm1_minus_x_fn {
 };
 
 /// KL(N(mq, e^{lq}) ‖ N(mp, e^{lp})) for one coordinate:
-/// @f$ \tfrac12[\varphi(lq-lp) + ((mq-mp)e^{-lp/2})^2] @f$, which is exactly 0 when q = p and
-/// accurate when lq - lp is tiny.
+/// @f$ \tfrac12\varphi(lq-lp) + (\tfrac12 w)\,w @f$ with @f$ w = (mq-mp)e^{-lp/2} @f$, which is exactly
+/// 0 when q = p and accurate when lq - lp is tiny; the ½ is applied before the product so that
+/// w^2 cannot overflow where w^2/2 does not.
 struct kl_normal_fn {
     template <class V>
     GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
         const V w = (mq - mp) * exp(cst<V>(-0.5) * lp);
-        return cst<V>(0.5) * (expm1_minus_x_fn{}(lq - lp) + w * w);
+        return cst<V>(0.5) * expm1_minus_x_fn{}(lq - lp) + (cst<V>(0.5) * w) * w;
     }
 };
 
@@ -160,19 +176,23 @@ struct kl_normal_grad_fn {
         d_mq = u * (w * s);
         d_mp = -d_mq;
         d_lq = cst<V>(0.5) * u * e;
-        d_lp = cst<V>(-0.5) * u * (e + w * w);
+        d_lp = -u * (cst<V>(0.5) * e + (cst<V>(0.5) * w) * w);
     }
 };
 
 /// One Monte Carlo sample of log q(z) - log p(z) for one coordinate, with the reparameterized
-/// z = mq + e^{lq/2} eps: @f$ \tfrac12[lp - lq + w^2 - \epsilon^2] @f$ where
-/// @f$ w = (z-mp)e^{-lp/2} = (mq-mp)e^{-lp/2} + \epsilon\,e^{(lq-lp)/2} @f$ (written so that
-/// q = p gives w = eps and the sample is exactly 0, and no e^{±lv} overflows on its own).
+/// z = mq + e^{lq/2} eps: @f$ \tfrac12(lp - lq) + \tfrac12(w - \epsilon)(w + \epsilon) @f$ where
+/// @f$ w = (z-mp)e^{-lp/2} = (mq-mp)e^{-lp/2} + \epsilon\,e^{(lq-lp)/2} @f$. The difference is formed
+/// directly as @f$ w - \epsilon = (mq-mp)e^{-lp/2} + \epsilon\,\mathrm{expm1}((lq-lp)/2) @f$, never as
+/// w minus eps: when q is close to p the two agree to many digits and their difference (which
+/// carries the whole sample) would keep only the digits eps's rounding leaves. So q = p gives
+/// exactly 0, no e^{±lv} overflows on its own, and w^2 - eps^2 never cancels two large squares.
 struct kl_normal_mc_fn {
     template <class V>
     GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp, const V& eps) const {
-        const V w = (mq - mp) * exp(cst<V>(-0.5) * lp) + eps * exp(cst<V>(0.5) * (lq - lp));
-        return cst<V>(0.5) * ((lp - lq) + (w * w - eps * eps));
+        const V wm = (mq - mp) * exp(cst<V>(-0.5) * lp) + eps * expm1(cst<V>(0.5) * (lq - lp));
+        const V wp = wm + cst<V>(2) * eps;
+        return cst<V>(0.5) * (lp - lq) + (cst<V>(0.5) * wm) * wp;
     }
 };
 
@@ -189,7 +209,7 @@ struct kl_normal_mc_grad_fn {
         d_mq = u * (w * s);
         d_mp = -d_mq;
         d_lq = cst<V>(0.5) * u * (w * eps * r - cst<V>(1));
-        d_lp = cst<V>(0.5) * u * (cst<V>(1) - w * w);
+        d_lp = u * (cst<V>(0.5) - (cst<V>(0.5) * w) * w);
     }
 };
 

@@ -1,0 +1,466 @@
+// tests/test_likelihood.cpp: likelihood.hpp against mpmath reference values
+// (tests/reference/core_reference.py, 60-digit working precision), identities (probabilities
+// against logits, broadcast parameters, float against double, any xexpression), finite-difference
+// gradients and every error path.
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <xtensor/xadapt.hpp>
+#include <xtensor/xview.hpp>
+
+#include "gendiv/likelihood.hpp"
+#include "reference/compare.hpp"
+#include "reference/core_reference.hpp"
+#include "support/numeric.hpp"
+
+namespace {
+
+using float_types = std::tuple<float, double>;
+using gendiv::test::check_close;
+using gendiv::test::eps_of;
+using gendiv::test::relative_error;
+using gendiv::test::row_of;
+using gendiv::test::uniform;
+namespace ref = gendiv::test::ref;
+
+constexpr double log_two_pi = 1.8378770664093454836;
+
+/// Targets in {0, 1} with a few fractional ones, from a fixed seed.
+xt::xarray<double> targets(const std::vector<std::size_t>& shape, std::uint64_t seed) {
+    auto t = uniform<double>(shape, 0, 1, seed);
+    for (std::size_t i = 0; i < t.size(); ++i)
+        t.flat(i) = i % 7 == 3 ? std::round(t.flat(i) * 4) / 4 : std::round(t.flat(i));
+    return t;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reference)
+
+// Bernoulli from probabilities: every term t log mu + (1-t) log(1-mu) is ≤ 0, so the row sum has
+// no cancellation; each term carries ~1 ulp from log/log1p and ~1 from the product, the sum of
+// five ~2 more: 4ε. The gradient t/mu - (1-t)/(1-mu) has one division per term (1 - mu is exact
+// for mu ≥ 1/2, Sterbenz) and at most a mild cancellation in these rows: 4ε.
+BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_probs_rows, T, float_types) {
+    const double eps = eps_of<T>();
+    for (const auto& r : ref::bernoulli_probs_rows) {
+        const auto mu = row_of<T>(r.param);
+        const auto t = row_of<T>(r.target);
+        check_close<T>(gendiv::log_likelihood_bernoulli(mu, t)(0), r.value, 4 * eps,
+                       std::string(r.name) + " value");
+        gendiv::test::check_all_close(gendiv::log_likelihood_bernoulli_grad(mu, t).mu, r.grad, 4 * eps,
+                                      std::string(r.name) + " grad");
+    }
+}
+
+// Bernoulli from logits: -[log1p(e^{-|x|}) + t max(-x, 0) + (1-t) max(x, 0)], three terms ≥ 0,
+// ~3 ulp each (exp then log1p, products), no cancellation in the sum: 4ε. The gradient
+// t σ(-x) - (1-t) σ(x) has ~3 ulp per sigmoid (exp, 1 + e, division) and, for fractional t,
+// a cancellation of at most a factor 2 in these rows: 6ε. The rows reach |x| = 1e6 and 2^120.
+BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_rows, T, float_types) {
+    const double eps = eps_of<T>();
+    for (const auto& r : ref::bernoulli_logits_rows) {
+        const auto x = row_of<T>(r.param);
+        const auto t = row_of<T>(r.target);
+        check_close<T>(gendiv::log_likelihood_bernoulli_logits(x, t)(0), r.value, 4 * eps,
+                       std::string(r.name) + " value");
+        gendiv::test::check_all_close(gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits,
+                                      r.grad, 6 * eps, std::string(r.name) + " grad");
+    }
+}
+
+// Normal: each term -½(log 2π + lv) - ½w² with w = (z - mu)e^{-lv/2}; w carries ~2 ulp (exp,
+// product; z - mu is exact in these rows), w² ~4, and the terms have both signs, so the budget is
+// 4ε times the condition number Σ|terms| / |Σ terms| computed from the inputs. The gradient in mu
+// and z is w e^{-lv/2} (~4 ulp); in logvar, ½w² - ½, with an absolute budget of 4ε(½w² + ½).
+BOOST_AUTO_TEST_CASE_TEMPLATE(normal_rows, T, float_types) {
+    const double eps = eps_of<T>();
+    for (const auto& r : ref::normal_rows) {
+        const auto mu = row_of<T>(r.mu);
+        const auto lv = row_of<T>(r.logvar);
+        const auto z = row_of<T>(r.z);
+        double abs_sum = 0;
+        for (std::size_t j = 0; j < r.mu.size(); ++j) {
+            const double w2 = std::pow(r.z[j] - r.mu[j], 2) * std::exp(-r.logvar[j]);
+            abs_sum += std::abs(0.5 * (log_two_pi + r.logvar[j])) + 0.5 * w2;
+        }
+        const std::string name = r.name;
+        check_close<T>(gendiv::log_likelihood_normal(mu, lv, z)(0), r.value,
+                       4 * eps * abs_sum / std::abs(r.value), name + " value");
+        const auto g = gendiv::log_likelihood_normal_grad(mu, lv, z);
+        for (std::size_t j = 0; j < r.mu.size(); ++j) {
+            const std::string at = name + " [" + std::to_string(j) + "]";
+            check_close<T>(g.mu(0, j), r.d_mu[j], 4 * eps, at + " d_mu");
+            check_close<T>(g.z(0, j), r.d_z[j], 4 * eps, at + " d_z");
+            const double half_w2 = r.d_logvar[j] + 0.5;
+            gendiv::test::check_abs<T>(g.logvar(0, j), r.d_logvar[j], 4 * eps * (half_w2 + 0.5),
+                                       at + " d_logvar");
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(stacked_rows_match_single_rows, T, float_types) {
+    // the batch axis only selects rows: stacking the reference rows gives the same bits
+    const std::size_t B = ref::bernoulli_logits_rows.size(), D = ref::bernoulli_logits_rows[0].param.size();
+    xt::xarray<T> x = xt::xarray<T>::from_shape({B, D}), t = x;
+    for (std::size_t b = 0; b < B; ++b)
+        for (std::size_t j = 0; j < D; ++j) {
+            x(b, j) = static_cast<T>(ref::bernoulli_logits_rows[b].param[j]);
+            t(b, j) = static_cast<T>(ref::bernoulli_logits_rows[b].target[j]);
+        }
+    const auto all = gendiv::log_likelihood_bernoulli_logits(x, t);
+    for (std::size_t b = 0; b < B; ++b) {
+        const auto one = gendiv::log_likelihood_bernoulli_logits(
+            row_of<T>(ref::bernoulli_logits_rows[b].param), row_of<T>(ref::bernoulli_logits_rows[b].target));
+        BOOST_TEST(all(b) == one(0));
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(identities)
+
+// log Bern(t; mu) = log Bern(t; σ(x)) at x = logit(mu) = log mu - log1p(-mu). The logit is
+// computed in double from the T-rounded mu and rounded to T, which moves the logits value by
+// |t - mu|·|δx| with |δx| ≤ ε(|x| + 1): the budget is 4ε Σ(|terms|) + ε Σ|t - mu|(|x| + 1).
+BOOST_AUTO_TEST_CASE_TEMPLATE(probabilities_equal_logits, T, float_types) {
+    const double eps = eps_of<T>();
+    const xt::xarray<T> x0 = uniform<T>({8, 50}, -12, 12, 7);
+    xt::xarray<T> mu = x0, x = x0;
+    for (std::size_t i = 0; i < mu.size(); ++i) {
+        mu.flat(i) = static_cast<T>(1 / (1 + std::exp(-static_cast<double>(x0.flat(i)))));
+        const double m = mu.flat(i);
+        x.flat(i) = static_cast<T>(std::log(m) - std::log1p(-m));
+    }
+    const xt::xarray<T> t = xt::cast<T>(targets({8, 50}, 9));
+    const auto lp = gendiv::log_likelihood_bernoulli(mu, t);
+    const auto ll = gendiv::log_likelihood_bernoulli_logits(x, t);
+    const auto gp = gendiv::log_likelihood_bernoulli_grad(mu, t).mu;
+    const auto gl = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    for (std::size_t b = 0; b < 8; ++b) {
+        double scale = 0, shift = 0;
+        for (std::size_t j = 0; j < 50; ++j) {
+            const double m = mu(b, j), tt = t(b, j);
+            scale += std::abs(tt * std::log(m)) + std::abs((1 - tt) * std::log1p(-m));
+            shift += std::abs(tt - m) * (std::abs(static_cast<double>(x(b, j))) + 1);
+            // chain rule: d/dx = d/dmu · mu(1 - mu)
+            check_close<T>(gl(b, j), static_cast<double>(gp(b, j)) * m * (1 - m),
+                           8 * eps + 8 * eps * (std::abs(x(b, j)) + 1),
+                           "logit gradient vs probability gradient");
+        }
+        BOOST_TEST(std::abs(static_cast<double>(lp(b)) - static_cast<double>(ll(b))) <=
+                   4 * eps * scale + eps * shift);
+    }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(targets_at_the_ends, T, float_types) {
+    const T i = std::numeric_limits<T>::infinity();
+    // 0 log 0 = 0: a certain prediction of the right value costs nothing and has a finite gradient
+    const xt::xarray<T> mu = {{0, 1, 0, 1}}, t = {{0, 1, 1, 0}};
+    const auto v = gendiv::log_likelihood_bernoulli(xt::view(mu, xt::all(), xt::range(0, 2)),
+                                                    xt::view(t, xt::all(), xt::range(0, 2)));
+    BOOST_TEST(v(0) == T(0));
+    const auto g = gendiv::log_likelihood_bernoulli_grad(mu, t).mu;
+    BOOST_TEST(g(0, 0) == T(-1));
+    BOOST_TEST(g(0, 1) == T(1));
+    BOOST_TEST(g(0, 2) == i);   // d/dmu log mu at 0
+    BOOST_TEST(g(0, 3) == -i);  // d/dmu log(1 - mu) at 1
+    // a certain prediction of the wrong value is -inf, not a clamped finite number
+    BOOST_TEST(gendiv::log_likelihood_bernoulli(mu, t)(0) == -i);
+    // logits ±inf give the exact limits 0 and -inf, never NaN, with gradient t - σ(x)
+    const xt::xarray<T> x = {{i, -i, i, -i, i}}, tx = {{1, 0, 0, 1, 0.25}};
+    const auto gx = gendiv::log_likelihood_bernoulli_logits_grad(x, tx).logits;
+    const xt::xarray<T> want = {{0, 0, -1, 1, -0.75}};
+    BOOST_TEST(gx == want, boost::test_tools::per_element());
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(xt::view(x, xt::all(), xt::range(0, 2)),
+                                                       xt::view(tx, xt::all(), xt::range(0, 2)))(0) == T(0));
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(x, tx)(0) == -i);
+}
+
+// At |x| = 1e4 and beyond, σ(x) is 1 or 0 in T, and the gradient must be exactly t - σ(x),
+// i.e. t - 1 or t (PyTorch issue #31829 reports NaN gradients from the naive log(sigmoid)).
+BOOST_AUTO_TEST_CASE_TEMPLATE(huge_logits_gradient_is_exactly_t_minus_sigmoid, T, float_types) {
+    const xt::xarray<T> x = {{1e4, -1e4, 1e4, -1e4, 1e6, -1e6, 3e38, -3e38}};
+    const xt::xarray<T> t = {{1, 0, 0.25, 0.75, 0, 1, 0.5, 0.5}};
+    const auto g = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    const auto v = gendiv::log_likelihood_bernoulli_logits(x, t);
+    BOOST_TEST(std::isfinite(v(0)));
+    for (std::size_t j = 0; j < x.size(); ++j) {
+        const T want = x(0, j) > 0 ? T(t(0, j) - T(1)) : t(0, j);
+        BOOST_TEST(g(0, j) == want, "x = " << x(0, j) << ", t = " << t(0, j));
+    }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(normal_with_broadcast_parameters, T, float_types) {
+    const std::size_t B = 5, D = 7;
+    const xt::xarray<T> z = uniform<T>({B, D}, -3, 3, 1);
+    const xt::xarray<T> m_row = uniform<T>({D}, -1, 1, 2), l_row = uniform<T>({D}, -2, 2, 3);
+    const xt::xarray<T> m_full = xt::broadcast(m_row, {B, D}), l_full = xt::broadcast(l_row, {B, D});
+    const auto want = gendiv::log_likelihood_normal(m_full, l_full, z);
+    BOOST_TEST(gendiv::log_likelihood_normal(m_row, l_row, z) == want, boost::test_tools::per_element());
+    const xt::xarray<T> m_1d = xt::view(m_row, xt::newaxis(), xt::all());
+    BOOST_TEST(gendiv::log_likelihood_normal(m_1d, l_full, z) == want, boost::test_tools::per_element());
+    // zeros of shape (D,), (1,), (1, D) and 0-d: the standard normal prior
+    const xt::xarray<T> zeros_full = xt::zeros<T>({B, D});
+    const auto std_normal = gendiv::log_likelihood_normal(zeros_full, zeros_full, z);
+    for (const auto& shape : std::vector<std::vector<std::size_t>>{{D}, {1}, {1, D}, {}}) {
+        const xt::xarray<T> zeros = xt::zeros<T>(shape);
+        BOOST_TEST(gendiv::log_likelihood_normal(zeros, zeros, z) == std_normal,
+                   boost::test_tools::per_element());
+        // the broadcast parameters' gradients are the full gradients summed back
+        const auto g = gendiv::log_likelihood_normal_grad(zeros, zeros, z);
+        const auto gf = gendiv::log_likelihood_normal_grad(zeros_full, zeros_full, z);
+        BOOST_TEST(g.mu.shape() == zeros.shape(), boost::test_tools::per_element());
+        BOOST_TEST(g.logvar.shape() == zeros.shape(), boost::test_tools::per_element());
+        BOOST_TEST(g.z == gf.z, boost::test_tools::per_element());
+        const double mu_sum = xt::sum(xt::cast<double>(gf.mu))(), g_mu_sum = xt::sum(xt::cast<double>(g.mu))();
+        const double lv_sum = xt::sum(xt::cast<double>(gf.logvar))(), g_lv_sum = xt::sum(xt::cast<double>(g.logvar))();
+        const double l1 = xt::sum(xt::abs(xt::cast<double>(gf.logvar)))();
+        BOOST_TEST(std::abs(g_mu_sum - mu_sum) <= 4 * B * D * eps_of<T>() * xt::sum(xt::abs(xt::cast<double>(gf.mu)))());
+        BOOST_TEST(std::abs(g_lv_sum - lv_sum) <= 4 * B * D * eps_of<T>() * l1);
+    }
+    // the standard normal in closed form: -½ Σ (log 2π + z²)
+    for (std::size_t b = 0; b < B; ++b) {
+        double want_b = 0, scale = 0;
+        for (std::size_t j = 0; j < D; ++j) {
+            want_b += -0.5 * (log_two_pi + double(z(b, j)) * double(z(b, j)));
+            scale += 0.5 * (log_two_pi + double(z(b, j)) * double(z(b, j)));
+        }
+        check_close<T>(std_normal(b), want_b, 4 * eps_of<T>() * scale / std::abs(want_b), "N(0, I)");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sums_over_all_non_batch_axes) {
+    // an image batch (B, 1, 4, 5) is summed like its (B, 20) reshape, bit for bit
+    const xt::xarray<double> x4 = uniform<double>({3, 1, 4, 5}, -5, 5, 4);
+    const xt::xarray<double> t4 = targets({3, 1, 4, 5}, 5);
+    xt::xarray<double> x2 = x4, t2 = t4;
+    x2.reshape({3, 20});
+    t2.reshape({3, 20});
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(x4, t4) ==
+                   gendiv::log_likelihood_bernoulli_logits(x2, t2),
+               boost::test_tools::per_element());
+    const auto g4 = gendiv::log_likelihood_bernoulli_logits_grad(x4, t4).logits;
+    BOOST_TEST(g4.dimension() == 4u);
+    xt::xarray<double> g4r = g4;
+    g4r.reshape({3, 20});
+    BOOST_TEST(g4r == gendiv::log_likelihood_bernoulli_logits_grad(x2, t2).logits,
+               boost::test_tools::per_element());
+    // a batch of vectors (B,): each example has one coordinate
+    const xt::xarray<double> v = {0.5, -2.0}, tv = {1.0, 0.0};
+    const auto r = gendiv::log_likelihood_bernoulli_logits(v, tv);
+    BOOST_TEST(r.size() == 2u);
+    BOOST_TEST(r(0) == -std::log1p(std::exp(-0.5)), boost::test_tools::tolerance(4e-16));
+}
+
+BOOST_AUTO_TEST_CASE(float_and_double_agree) {
+    const xt::xarray<float> x = uniform<float>({16, 300}, -20, 20, 6);
+    const xt::xarray<float> t = xt::cast<float>(targets({16, 300}, 7));
+    const xt::xarray<float> mu = uniform<float>({16, 300}, 0.001, 0.999, 8);
+    const xt::xarray<float> lv = uniform<float>({16, 300}, -6, 6, 9);
+    const xt::xarray<double> xd = x, td = t, mud = mu, lvd = lv;
+    const double eps = eps_of<float>();
+    const auto a = gendiv::log_likelihood_bernoulli_logits(x, t);
+    const auto ad = gendiv::log_likelihood_bernoulli_logits(xd, td);
+    const auto b = gendiv::log_likelihood_bernoulli(mu, t);
+    const auto bd = gendiv::log_likelihood_bernoulli(mud, td);
+    const auto c = gendiv::log_likelihood_normal(mu, lv, x);
+    const auto cd = gendiv::log_likelihood_normal(mud, lvd, xd);
+    for (std::size_t r = 0; r < 16; ++r) {
+        check_close<float>(a(r), ad(r), 4 * eps, "bernoulli logits");
+        check_close<float>(b(r), bd(r), 4 * eps, "bernoulli probs");
+        // the normal rows mix signs: judge them against Σ|terms| (bounded here by the row of
+        // ½(|log 2π + lv| + w²) magnitudes, which is at most ~1e7 against sums of ~1e6)
+        double scale = 0;
+        for (std::size_t j = 0; j < 300; ++j)
+            scale += 0.5 * (std::abs(log_two_pi + lvd(r, j)) +
+                            std::pow(xd(r, j) - mud(r, j), 2) * std::exp(-lvd(r, j)));
+        BOOST_TEST(std::abs(double(c(r)) - cd(r)) <= 6 * eps * scale);
+    }
+    const auto ga = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    const auto gad = gendiv::log_likelihood_bernoulli_logits_grad(xd, td).logits;
+    for (std::size_t i = 0; i < ga.size(); ++i) {
+        // t σ(-x) - (1-t) σ(x) cancels only for fractional t: judge it against the larger term
+        const double s = 1 / (1 + std::exp(-xd.flat(i)));
+        const double scale = std::max(td.flat(i) * (1 - s), (1 - td.flat(i)) * s);
+        BOOST_TEST(std::abs(double(ga.flat(i)) - gad.flat(i)) <= 6 * eps * scale);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(any_xexpression) {
+    const xt::xarray<double> x = uniform<double>({6, 9}, -5, 5, 10);
+    const xt::xarray<double> t = targets({6, 9}, 11);
+    const auto want = gendiv::log_likelihood_bernoulli_logits(x, t);
+    const auto want_g = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(x * 1.0, t + 0.0) == want, boost::test_tools::per_element());
+    xt::xarray<double, xt::layout_type::column_major> xc = x;
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(xc, t) == want, boost::test_tools::per_element());
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits_grad(xc, t).logits == want_g,
+               boost::test_tools::per_element());
+    xt::xarray<double> big = xt::zeros<double>({6, 18});
+    xt::view(big, xt::all(), xt::range(0, 18, 2)) = x;
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(xt::view(big, xt::all(), xt::range(0, 18, 2)), t) == want,
+               boost::test_tools::per_element());
+    std::vector<double> storage(x.begin(), x.end());
+    BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(xt::adapt(storage, std::vector<std::size_t>{6, 9}), t) ==
+                   want,
+               boost::test_tools::per_element());
+    // normal: a lazy mean, a column-major logvar and an adapted z
+    const xt::xarray<double> lv = uniform<double>({6, 9}, -2, 2, 12);
+    const auto wn = gendiv::log_likelihood_normal(x, lv, t);
+    xt::xarray<double, xt::layout_type::column_major> lvc = lv;
+    std::vector<double> ts(t.begin(), t.end());
+    BOOST_TEST(gendiv::log_likelihood_normal(x + 0.0, lvc, xt::adapt(ts, std::vector<std::size_t>{6, 9})) == wn,
+               boost::test_tools::per_element());
+    // mixed value types compute in the common type
+    const xt::xarray<float> xf = xt::cast<float>(x);
+    static_assert(std::is_same_v<decltype(gendiv::log_likelihood_bernoulli_logits(xf, t))::value_type, double>);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gradients)
+
+// f = Σ_b u_b L_b; FD with step 1e-6·max(1, |x|) in double. The relative error ‖g - ĝ‖/‖g + ĝ‖
+// of central differences is ~h² f''' / f' + ε f / (h f') ≈ 1e-10 here.
+BOOST_AUTO_TEST_CASE(bernoulli_finite_differences) {
+    const auto mu = uniform<double>({4, 6}, 0.05, 0.95, 20);
+    const auto t = targets({4, 6}, 21);
+    const auto u = uniform<double>({4}, -2, 2, 22);
+    auto f = [&](const xt::xarray<double>& m) { return xt::sum(gendiv::log_likelihood_bernoulli(m, t) * u)(); };
+    auto fd = gendiv::test::numeric_gradient(f, mu);
+    BOOST_TEST(relative_error(gendiv::log_likelihood_bernoulli_grad(mu, t, u).mu, fd) < 1e-8);
+    auto f1 = [&](const xt::xarray<double>& m) { return xt::sum(gendiv::log_likelihood_bernoulli(m, t))(); };
+    BOOST_TEST(relative_error(gendiv::log_likelihood_bernoulli_grad(mu, t).mu,
+                              gendiv::test::numeric_gradient(f1, mu)) < 1e-8);
+    // near the ends: mu = 1e-6 and 1 - 1e-6 (steps shrink with the distance to the boundary)
+    const xt::xarray<double> me = {{1e-6, 1 - 1e-6, 1e-6, 1 - 1e-6}}, te = {{1, 0, 0.5, 0.25}};
+    auto fe = [&](const xt::xarray<double>& m) { return gendiv::log_likelihood_bernoulli(m, te)(0); };
+    BOOST_TEST(relative_error(gendiv::log_likelihood_bernoulli_grad(me, te).mu,
+                              gendiv::test::numeric_gradient(fe, me, 1e-9)) < 1e-6);
+}
+
+BOOST_AUTO_TEST_CASE(bernoulli_logits_finite_differences) {
+    for (double scale : {3.0, 40.0}) {
+        const auto x = uniform<double>({4, 6}, -scale, scale, 23);
+        const auto t = targets({4, 6}, 24);
+        const auto u = uniform<double>({4}, -2, 2, 25);
+        auto f = [&](const xt::xarray<double>& y) {
+            return xt::sum(gendiv::log_likelihood_bernoulli_logits(y, t) * u)();
+        };
+        BOOST_TEST(relative_error(gendiv::log_likelihood_bernoulli_logits_grad(x, t, u).logits,
+                                  gendiv::test::numeric_gradient(f, x)) < 1e-8);
+    }
+    // at |x| = 40 with agreeing targets the gradient is σ(-40) = 4e-18: the value is itself
+    // ~-e^{-|x|} per entry and keeps its relative precision, so central differences with the
+    // step 1e-5·|x| (truncation error (step)²/6 ≈ 3e-8 relative) resolve it
+    const xt::xarray<double> x = {{40, -40, 30, -30}}, t = {{1, 0, 1, 0}};
+    auto f = [&](const xt::xarray<double>& y) { return gendiv::log_likelihood_bernoulli_logits(y, t)(0); };
+    const auto g = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    BOOST_TEST(relative_error(g, gendiv::test::numeric_gradient(f, x, 1e-5)) < 1e-6);
+    BOOST_TEST(g(0, 0) > 0);
+    BOOST_TEST(g(0, 1) < 0);
+}
+
+BOOST_AUTO_TEST_CASE(normal_finite_differences) {
+    const std::size_t B = 4, D = 5;
+    const auto z = uniform<double>({B, D}, -3, 3, 26);
+    const auto u = uniform<double>({B}, -2, 2, 27);
+    for (double lv_scale : {2.0, 80.0}) {
+        const auto mu = uniform<double>({B, D}, -1, 1, 28);
+        const auto lv = uniform<double>({B, D}, -lv_scale, lv_scale, 29);
+        const auto g = gendiv::log_likelihood_normal_grad(mu, lv, z, u);
+        auto fm = [&](const xt::xarray<double>& m) { return xt::sum(gendiv::log_likelihood_normal(m, lv, z) * u)(); };
+        auto fl = [&](const xt::xarray<double>& l) { return xt::sum(gendiv::log_likelihood_normal(mu, l, z) * u)(); };
+        auto fz = [&](const xt::xarray<double>& y) { return xt::sum(gendiv::log_likelihood_normal(mu, lv, y) * u)(); };
+        BOOST_TEST(relative_error(g.mu, gendiv::test::numeric_gradient(fm, mu)) < 1e-7);
+        BOOST_TEST(relative_error(g.logvar, gendiv::test::numeric_gradient(fl, lv)) < 1e-7);
+        BOOST_TEST(relative_error(g.z, gendiv::test::numeric_gradient(fz, z)) < 1e-7);
+    }
+    // broadcast parameters of shape (D,) and (1,): their gradients are summed over the batch
+    const auto m_row = uniform<double>({D}, -1, 1, 30);
+    const xt::xarray<double> l_one = {0.7};
+    const auto g = gendiv::log_likelihood_normal_grad(m_row, l_one, z, u);
+    BOOST_TEST(g.mu.shape() == m_row.shape(), boost::test_tools::per_element());
+    BOOST_TEST(g.logvar.shape() == l_one.shape(), boost::test_tools::per_element());
+    auto fm = [&](const xt::xarray<double>& m) { return xt::sum(gendiv::log_likelihood_normal(m, l_one, z) * u)(); };
+    auto fl = [&](const xt::xarray<double>& l) { return xt::sum(gendiv::log_likelihood_normal(m_row, l, z) * u)(); };
+    BOOST_TEST(relative_error(g.mu, gendiv::test::numeric_gradient(fm, m_row)) < 1e-8);
+    BOOST_TEST(relative_error(g.logvar, gendiv::test::numeric_gradient(fl, l_one)) < 1e-8);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(errors)
+
+BOOST_AUTO_TEST_CASE(bernoulli_errors) {
+    const xt::xarray<double> a = {{0.5, 0.25, 0.75}, {0.5, 0.5, 0.5}};
+    const xt::xarray<double> b = {{0.5, 0.25}, {0.5, 0.5}};
+    const xt::xarray<double> s = 0.5;
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(a, b), "gendiv::log_likelihood_bernoulli",
+                       "'target'", "(2, 2)", "'mu'", "(2, 3)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_grad(b, a), "gendiv::log_likelihood_bernoulli_grad",
+                       "'target'", "(2, 3)", "(2, 2)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(s, s), "gendiv::log_likelihood_bernoulli", "'mu'",
+                       "()", "at least 1 dimension");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(a, b), "gendiv::log_likelihood_bernoulli_logits",
+                       "'target'", "'logits'");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits_grad(s, s),
+                       "gendiv::log_likelihood_bernoulli_logits_grad", "'logits'", "()");
+    // values outside [0, 1], and NaN
+    xt::xarray<double> bad = a;
+    bad(1, 2) = 1.5;
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(a, bad), "gendiv::log_likelihood_bernoulli", "'target'",
+                       "1.5", "flat index 5", "[0, 1]");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(bad, a), "gendiv::log_likelihood_bernoulli", "'mu'",
+                       "1.5", "probabilities must lie in [0, 1]");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_grad(bad, a), "gendiv::log_likelihood_bernoulli_grad",
+                       "'mu'", "1.5");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(a, bad), "gendiv::log_likelihood_bernoulli_logits",
+                       "'target'", "1.5");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits_grad(a, bad),
+                       "gendiv::log_likelihood_bernoulli_logits_grad", "'target'", "1.5");
+    bad(1, 2) = -0.25;
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(a, bad), "'target'", "-0.25");
+    bad(1, 2) = std::nan("");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(a, bad), "gendiv::log_likelihood_bernoulli", "'target'",
+                       "nan");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(bad, a), "gendiv::log_likelihood_bernoulli", "'mu'", "nan");
+    // a logit may be anything, NaN included (it propagates); only targets are checked
+    xt::xarray<double> xn = a;
+    xn(0, 0) = std::nan("");
+    BOOST_TEST(std::isnan(gendiv::log_likelihood_bernoulli_logits(xn, a)(0)));
+    // upstream of the wrong shape
+    const xt::xarray<double> u3 = {1.0, 2.0, 3.0};
+    const xt::xarray<double> u2d = {{1.0, 2.0}};
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_grad(a, a, u3), "gendiv::log_likelihood_bernoulli_grad",
+                       "'upstream'", "(3,)", "(2,)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits_grad(a, a, u2d),
+                       "gendiv::log_likelihood_bernoulli_logits_grad", "'upstream'", "(1, 2)", "(2,)");
+}
+
+BOOST_AUTO_TEST_CASE(normal_errors) {
+    const xt::xarray<double> z = xt::zeros<double>({2, 3});
+    const xt::xarray<double> p4 = xt::zeros<double>({4});
+    const xt::xarray<double> p23 = xt::zeros<double>({2, 3});
+    const xt::xarray<double> p123 = xt::zeros<double>({1, 2, 3});
+    const xt::xarray<double> s = 0.0;
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal(p4, p23, z), "gendiv::log_likelihood_normal", "'mu'", "(4,)",
+                       "does not broadcast", "'z'", "(2, 3)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal(p23, p123, z), "gendiv::log_likelihood_normal", "'logvar'",
+                       "(1, 2, 3)", "(2, 3)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal(s, s, s), "gendiv::log_likelihood_normal", "'z'", "()");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal_grad(p4, p23, z), "gendiv::log_likelihood_normal_grad",
+                       "'mu'", "(4,)", "(2, 3)");
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal_grad(s, s, s), "gendiv::log_likelihood_normal_grad", "'z'");
+    const xt::xarray<double> u = {1.0, 2.0, 3.0};
+    GENDIV_CHECK_ERROR(gendiv::log_likelihood_normal_grad(p23, p23, z, u), "gendiv::log_likelihood_normal_grad",
+                       "'upstream'", "(3,)", "(2,)");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
