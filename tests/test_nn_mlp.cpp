@@ -320,3 +320,29 @@ BOOST_AUTO_TEST_CASE(errors_name_function_argument_and_shapes) {
     BOOST_TEST(throws_with([&] { net.input_gradient(xt::xtensor<float, 2>(xt::zeros<float>({4, 784}))); },
                            "mlp::input_gradient", "output width 1"));
 }
+
+BOOST_AUTO_TEST_CASE(copies_own_their_workspaces_and_moves_keep_them) {
+    mlp<double> a({3, 5, 2}, activation::tanh(), activation::identity(), 4);
+    const auto x = gt::uniform({4, 3}, -1, 1, 1);
+    const auto d = gt::uniform({4, 2}, -1, 1, 2);
+    const double* ya = a.forward(x.data(), 4);
+    mlp<double> b = a;  // copy after a forward
+    BOOST_TEST(b.capacity() == a.capacity());
+    BOOST_TEST(std::equal(a.parameters(), a.parameters() + a.parameter_count(), b.parameters()));
+    BOOST_TEST(throws_with([&] { b.backward(d.data()); }, "mlp::backward", "preceding call to forward"));
+    const double* yb = b.forward(x.data(), 4);
+    BOOST_TEST(yb != ya);
+    for (std::size_t i = 0; i < 8; ++i) BOOST_TEST(ya[i] == yb[i]);
+    b.parameters()[0] += 1.0;  // independent parameters
+    BOOST_TEST(a.parameters()[0] != b.parameters()[0]);
+    // Move: the same buffers, usable at once.
+    a.backward(d.data());
+    mlp<double> c = std::move(a);
+    BOOST_TEST(c.output() == ya);
+    const double* dx = c.backward(d.data(), true);
+    BOOST_TEST(dx != nullptr);
+    mlp<double> e({3, 5, 2}, activation::tanh());
+    e = b;  // copy assignment
+    BOOST_TEST(e.parameters()[0] == b.parameters()[0]);
+    BOOST_TEST(e.forward(x.data(), 4) != b.forward(x.data(), 4));
+}

@@ -34,6 +34,36 @@ struct adam_options {
     double weight_decay = 0.0;
 };
 
+namespace impl {
+
+template <class T>
+struct adam_coefficients {
+    T step_size, inv_bc2_sqrt, b1, c1, b2, c2, eps, wd;
+};
+
+/// The update over n contiguous parameters. The coefficients come by value and the buffers as
+/// restrict pointers so that, inside an OpenMP region, the compiler keeps the coefficients in
+/// registers instead of reloading them after every store (which could alias them).
+template <bool Decay, class T>
+void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                 std::size_t n, const adam_coefficients<T> k) {
+    detail::simd_for<T>(n, [=](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        const V pi = detail::load<V>(p + i);
+        V gi = detail::load<V>(g + i);
+        if constexpr (Decay) gi = gi + V(k.wd) * pi;
+        const V mi = V(k.b1) * detail::load<V>(m + i) + V(k.c1) * gi;
+        const V vi = V(k.b2) * detail::load<V>(v + i) + V(k.c2) * (gi * gi);
+        using detail::sqrt;  // scalars; xsimd's batch overload comes by ADL
+        const V denom = sqrt(vi) * V(k.inv_bc2_sqrt) + V(k.eps);
+        detail::store(m + i, mi);
+        detail::store(v + i, vi);
+        detail::store(p + i, pi - V(k.step_size) * (mi / denom));
+    });
+}
+
+}  // namespace impl
+
 template <class T>
 class adam {
     static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
@@ -76,11 +106,15 @@ public:
         ++t_;
         const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(t_));
         const double bc2 = 1.0 - std::pow(opt_.beta2, static_cast<double>(t_));
-        const T step_size = static_cast<T>(opt_.lr / bc1);
-        const T bc2_sqrt = static_cast<T>(std::sqrt(bc2));
-        const T b1 = static_cast<T>(opt_.beta1), c1 = static_cast<T>(1.0 - opt_.beta1);
-        const T b2 = static_cast<T>(opt_.beta2), c2 = static_cast<T>(1.0 - opt_.beta2);
-        const T eps = static_cast<T>(opt_.eps), wd = static_cast<T>(opt_.weight_decay);
+        impl::adam_coefficients<T> k;
+        k.step_size = static_cast<T>(opt_.lr / bc1);
+        k.inv_bc2_sqrt = static_cast<T>(1.0 / std::sqrt(bc2));
+        k.b1 = static_cast<T>(opt_.beta1);
+        k.c1 = static_cast<T>(1.0 - opt_.beta1);
+        k.b2 = static_cast<T>(opt_.beta2);
+        k.c2 = static_cast<T>(1.0 - opt_.beta2);
+        k.eps = static_cast<T>(opt_.eps);
+        k.wd = static_cast<T>(opt_.weight_decay);
         const bool decay = opt_.weight_decay != 0;
         T* m = m_.data();
         T* v = v_.data();
@@ -90,20 +124,10 @@ public:
         for (long c = 0; c < chunks; ++c) {
             const std::size_t lo = static_cast<std::size_t>(c) * chunk;
             const std::size_t len = std::min(chunk, n - lo);
-            detail::simd_for<T>(len, [&](std::size_t j, auto tag) {
-                using V = typename decltype(tag)::type;
-                const std::size_t i = lo + j;
-                const V p = detail::load<V>(params + i);
-                V g = detail::load<V>(grads + i);
-                if (decay) g = g + V(wd) * p;
-                const V mi = V(b1) * detail::load<V>(m + i) + V(c1) * g;
-                const V vi = V(b2) * detail::load<V>(v + i) + V(c2) * (g * g);
-                using detail::sqrt;  // scalars; xsimd's batch overload comes by ADL
-                const V denom = sqrt(vi) / V(bc2_sqrt) + V(eps);
-                detail::store(m + i, mi);
-                detail::store(v + i, vi);
-                detail::store(params + i, p - V(step_size) * (mi / denom));
-            });
+            if (decay)
+                impl::adam_update<true>(params + lo, grads + lo, m + lo, v + lo, len, k);
+            else
+                impl::adam_update<false>(params + lo, grads + lo, m + lo, v + lo, len, k);
         }
     }
 

@@ -83,6 +83,22 @@ public:
         init(seed);
     }
 
+    /// A copy has the same structure, parameters and gradients, and workspaces of its own (of
+    /// the same capacity; nothing of a preceding forward is carried over).
+    mlp(const mlp& o)
+        : widths_(o.widths_), acts_(o.acts_), w_off_(o.w_off_), b_off_(o.b_off_),
+          max_width_(o.max_width_), params_(o.params_), grads_(o.grads_), w_zero_(o.w_zero_),
+          b_zero_(o.b_zero_) {
+        if (o.cap_ > 0 || !o.work2_.empty()) allocate(o.cap_, !o.work2_.empty());
+    }
+    mlp& operator=(const mlp& o) {
+        if (this != &o) *this = mlp(o);
+        return *this;
+    }
+    // Moving keeps the heap buffers, so the workspace pointers stay valid.
+    mlp(mlp&&) noexcept = default;
+    mlp& operator=(mlp&&) noexcept = default;
+
     // ---- structure ------------------------------------------------------------------------
 
     /// Number of linear layers L.
