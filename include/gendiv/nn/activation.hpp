@@ -184,34 +184,49 @@ void activation_backward(const activation& a, const T* y, const T* dy, T* dx, st
 
 // ---- fused passes over a (batch × width) row-major block -----------------------------------
 
+namespace impl {
+
+/// row = f(row + bias) over one row (bias nullable). The tail (width mod the SIMD width) runs as
+/// one zero-padded batch, so every element goes through the same SIMD formula and a
+/// transcendental activation never falls back to per-element libm calls (a 300-wide row has a
+/// tail of 4 floats).
+template <class T, class Act>
+void bias_activation_row(Act act, T* row, const T* bias, std::size_t width) {
+    std::size_t i = 0;
+    if constexpr (detail::simd_enabled) {
+        using B = detail::batch_t<T>;
+        constexpr std::size_t W = B::size;
+        for (; i + W <= width; i += W) {
+            B v = B::load_unaligned(row + i);
+            if (bias) v = v + B::load_unaligned(bias + i);
+            act.value(v).store_unaligned(row + i);
+        }
+        if (i < width) {
+            alignas(64) T tmp[W] = {};
+            const std::size_t r = width - i;
+            for (std::size_t j = 0; j < r; ++j) tmp[j] = bias ? row[i + j] + bias[i + j] : row[i + j];
+            act.value(B::load_aligned(tmp)).store_aligned(tmp);
+            for (std::size_t j = 0; j < r; ++j) row[i + j] = tmp[j];
+        }
+    } else {
+        for (; i < width; ++i) row[i] = act.value(bias ? row[i] + bias[i] : row[i]);
+    }
+}
+
+}  // namespace impl
+
 /// In place over a (batch × width) block z that holds x·Wᵀ: z = f(z + bias), bias (width) added
 /// to every row (bias may be null). One read and one write of z.
 template <class T>
 void bias_activation_forward(const activation& a, T* z, const T* bias, std::size_t batch,
                              std::size_t width) {
     visit(a, [&](auto act) {
-        for (std::size_t b = 0; b < batch; ++b) {
-            T* row = z + b * width;
-            if (bias)
-                detail::simd_for<T>(width, [&](std::size_t i, auto tag) {
-                    using V = typename decltype(tag)::type;
-                    detail::store(row + i,
-                                  act.value(detail::load<V>(row + i) + detail::load<V>(bias + i)));
-                });
-            else if constexpr (!decltype(act)::is_identity)
-                detail::simd_for<T>(width, [&](std::size_t i, auto tag) {
-                    using V = typename decltype(tag)::type;
-                    detail::store(row + i, act.value(detail::load<V>(row + i)));
-                });
-        }
+        if constexpr (decltype(act)::is_identity)
+            if (!bias) return;
+        for (std::size_t b = 0; b < batch; ++b) impl::bias_activation_row(act, z + b * width, bias, width);
     });
 }
 
-/// The backward of bias_activation_forward over a (batch × width) block, in one pass:
-///   dz = dy ⊙ f'(x) [+ extra],  d_bias (+)= Σ_rows dz
-/// from the outputs y. `extra` (nullable) is added to dz after the product (the double-backward
-/// pass injects its second-order term there). dz may equal dy or extra. d_bias may be null;
-/// it is overwritten when overwrite_bias is true and accumulated into otherwise.
 namespace impl {
 template <bool Extra, bool Bias, class T, class Act>
 void bias_backward_rows(Act act, const T* y, const T* dy, const T* extra, T* dz, T* d_bias,
@@ -230,6 +245,11 @@ void bias_backward_rows(Act act, const T* y, const T* dy, const T* extra, T* dz,
 }
 }  // namespace impl
 
+/// The backward of bias_activation_forward over a (batch × width) block, in one pass:
+///   dz = dy ⊙ f'(x) [+ extra],  d_bias (+)= Σ_rows dz
+/// from the outputs y. `extra` (nullable) is added to dz after the product (the double-backward
+/// pass injects its second-order term there). dz may equal dy or extra. d_bias may be null;
+/// it is overwritten when overwrite_bias is true and accumulated into otherwise.
 template <class T>
 void activation_bias_backward(const activation& a, const T* y, const T* dy, const T* extra, T* dz,
                               T* d_bias, bool overwrite_bias, std::size_t batch, std::size_t width) {
