@@ -1,6 +1,6 @@
 // gendiv/estimators.hpp: Monte Carlo objectives for latent-variable models p(x, z) with an
 // encoder q(z|x), built from per-sample log-densities, with their hand-derived gradients.
-// Derivations: docs/math.md, section 5.
+// Derivations: docs/math.md, section 7.
 //
 //   importance_log_weights(lpx_z, lpz, lqz)  log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x)  (B, K)
 //   iwae_bound(log w)                        L_K = log (1/K) Σ_k w_k                              (B,)
@@ -11,10 +11,10 @@
 // Salakhutdinov ("Importance Weighted Autoencoders", ICLR 2016, arXiv:1509.00519): E[L_K] ≤
 // log p(x), E[L_K] ≤ E[L_{K+1}] (their Theorem 1), and L_K → log p(x) as K → ∞ when p(x, z)/q(z|x)
 // is bounded. L_1 is the evidence lower bound (ELBO) of Kingma and Welling ("Auto-Encoding
-// Variational Bayes", ICLR 2014, arXiv:1312.6114); elbo() averages K one-sample ELBO estimates,
-// which keeps E = ELBO for every K (it is not the IWAE bound), and elbo_analytic() is their
-// eq. (10) estimator, with the KL term in closed form (kl.hpp) and the reconstruction term from
-// one sample. The seed's test-set evaluation, log p(x) ≈ L_200, is iwae_bound with K = 200.
+// Variational Bayes", ICLR 2014, arXiv:1312.6114); elbo() averages K one-sample ELBO estimates
+// (their SGVB estimator A, §2.3), which keeps E = ELBO for every K (it is not the IWAE bound),
+// and elbo_analytic() is their estimator B as used for the Gaussian VAE of §3, with the KL term
+// in closed form (kl.hpp) and the reconstruction term from one sample. The seed's test-set evaluation, log p(x) ≈ L_200, is iwae_bound with K = 200.
 //
 // The bound reuses log_sum_exp.hpp's row reduction, so it inherits its stability (no overflow
 // for any finite log-weight, -inf weights allowed) and its exact constant rows.
@@ -99,7 +99,7 @@ elbo_analytic_gradient<T> elbo_analytic_grad_impl(const xt::xexpression<EA>& log
 }  // namespace detail
 
 /// Importance log-weights @f$ \log w_{bk} = \log p(x_b|z_{bk}) + \log p(z_{bk}) - \log q(z_{bk}|x_b) @f$
-/// for K samples z_{bk} ~ q(z|x_b) of each of B examples (Burda et al. 2016, eq. 8).
+/// for K samples z_{bk} ~ q(z|x_b) of each of B examples (Burda et al. 2016, §3).
 /// @param log_px_given_z, log_pz, log_qz_given_x shape (B, K) each, e.g. from
 /// log_likelihood_bernoulli_logits and log_likelihood_normal over B·K rows, reshaped.
 /// @returns shape (B, K). @throws gendiv::error unless all three are (B, K) with K ≥ 1.
@@ -133,7 +133,7 @@ auto importance_log_weights_grad(const xt::xexpression<EX>& log_px_given_z, cons
     return importance_log_weights_gradient<T>{u, u, std::move(neg)};
 }
 
-/// The importance-weighted bound of Burda et al. (2016, eq. 8) from (B, K) log-weights:
+/// The importance-weighted bound of Burda et al. (2016, §3) from (B, K) log-weights:
 /// @f$ \mathcal L_K = \log\frac1K\sum_k w_k = m + \log\Big(\frac1K\sum_k e^{\log w_k - m}\Big) @f$,
 /// m = max_k log w_k (log_mean_exp along K). With K = 200 samples from the encoder this is the
 /// importance-sampled log p(x) used to evaluate a VAE on test data.
@@ -147,7 +147,7 @@ auto iwae_bound(const xt::xexpression<E>& log_weights) {
 
 /// Gradient of iwae_bound: the self-normalized importance weights
 /// @f$ \partial\mathcal L_K/\partial\log w_k = u\,\tilde w_k,\ \tilde w_k = w_k/\sum_j w_j
-/// = \mathrm{softmax}_k(\log w) @f$ (Burda et al. 2016, eq. 13), times the upstream u of shape (B,)
+/// = \mathrm{softmax}_k(\log w) @f$ (Burda et al. 2016, §3), times the upstream u of shape (B,)
 /// (default 1). Chain it through importance_log_weights_grad to the three log-densities.
 template <class E>
 auto iwae_bound_grad(const xt::xexpression<E>& log_weights) {
@@ -166,7 +166,7 @@ auto iwae_bound_grad(const xt::xexpression<E>& log_weights, const xt::xexpressio
 /// The Monte Carlo ELBO from (B, K) log-weights: the mean of K one-sample estimates,
 /// @f$ \frac1K\sum_k \log w_k @f$, an unbiased estimate of
 /// @f$ \mathrm{ELBO} = \mathbb E_q[\log p(x|z) + \log p(z) - \log q(z|x)] @f$ (Kingma and Welling
-/// 2014, eq. 6) for every K. At K = 1 it equals iwae_bound (L_1 = ELBO, bit for bit); for K > 1 it
+/// 2014, §2.3, estimator A) for every K. At K = 1 it equals iwae_bound (L_1 = ELBO, bit for bit); for K > 1 it
 /// is ≤ iwae_bound row by row (Jensen). @returns shape (B,).
 template <class E>
 auto elbo(const xt::xexpression<E>& log_weights) {
@@ -199,7 +199,7 @@ auto elbo_grad(const xt::xexpression<E>& log_weights, const xt::xexpression<U>& 
 }
 
 /// The ELBO with the KL term in closed form, as the seed's VAE trains with (Kingma and Welling
-/// 2014, eq. 10): @f$ \log p(x|z) - \mathrm{KL}(q(z|x)\,\|\,p(z)) @f$, z one reparameterized sample.
+/// 2014, §2.3 estimator B, the Gaussian case of §3): @f$ \log p(x|z) - \mathrm{KL}(q(z|x)\,\|\,p(z)) @f$, z one reparameterized sample.
 /// @param log_px_given_z shape (B,), e.g. log_likelihood_bernoulli_logits;
 /// @param kl shape (B,), e.g. kl_gaussian_gaussian_analytic against zeros. @returns shape (B,).
 template <class EA, class EK>

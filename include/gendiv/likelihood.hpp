@@ -1,6 +1,6 @@
 // gendiv/likelihood.hpp: log-likelihoods of a batch under Bernoulli and diagonal-Gaussian
 // observation models, each summed over all non-batch axes (result shape (B,)), with their
-// hand-derived gradients. Formulas and derivations: docs/math.md, sections 1–3.
+// hand-derived gradients. Formulas and derivations: docs/math.md, sections 2–4.
 //
 //   log_likelihood_bernoulli(mu, t)        = Σ t log mu + (1-t) log(1-mu)        (0 log 0 = 0)
 //   log_likelihood_bernoulli_logits(x, t)  = Σ t x - softplus(x)  = -BCEWithLogits(x, t, sum)
