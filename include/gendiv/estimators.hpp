@@ -14,7 +14,8 @@
 // Variational Bayes", ICLR 2014, arXiv:1312.6114); elbo() averages K one-sample ELBO estimates
 // (their SGVB estimator A, §2.3), which keeps E = ELBO for every K (it is not the IWAE bound),
 // and elbo_analytic() is their estimator B as used for the Gaussian VAE of §3, with the KL term
-// in closed form (kl.hpp) and the reconstruction term from one sample. The seed's test-set evaluation, log p(x) ≈ L_200, is iwae_bound with K = 200.
+// in closed form (kl.hpp) and the reconstruction term from one sample. The seed's test-set
+// evaluation, log p(x) ≈ L_200, is iwae_bound with K = 200.
 //
 // The bound reuses log_sum_exp.hpp's row reduction, so it inherits its stability (no overflow
 // for any finite log-weight, -inf weights allowed) and its exact constant rows.
@@ -153,14 +154,16 @@ template <class E>
 auto iwae_bound_grad(const xt::xexpression<E>& log_weights) {
     using T = typename detail::value_type_for<E>::type;
     detail::check_log_weights("iwae_bound_grad", "log_weights", log_weights.derived_cast());
-    return log_weights_gradient<T>{detail::lse_grad_impl<T, E, E>("iwae_bound_grad", log_weights, nullptr, -1, true)};
+    return log_weights_gradient<T>{
+        detail::lse_grad_impl<T, E, E>("iwae_bound_grad", log_weights, nullptr, -1, true)};
 }
 
 template <class E, class U>
 auto iwae_bound_grad(const xt::xexpression<E>& log_weights, const xt::xexpression<U>& upstream) {
     using T = typename detail::value_type_for<E>::type;
     detail::check_log_weights("iwae_bound_grad", "log_weights", log_weights.derived_cast());
-    return log_weights_gradient<T>{detail::lse_grad_impl<T>("iwae_bound_grad", log_weights, &upstream, -1, true)};
+    return log_weights_gradient<T>{
+        detail::lse_grad_impl<T>("iwae_bound_grad", log_weights, &upstream, -1, true)};
 }
 
 /// The Monte Carlo ELBO from (B, K) log-weights: the mean of K one-sample estimates,
@@ -199,7 +202,8 @@ auto elbo_grad(const xt::xexpression<E>& log_weights, const xt::xexpression<U>& 
 }
 
 /// The ELBO with the KL term in closed form, as the seed's VAE trains with (Kingma and Welling
-/// 2014, §2.3 estimator B, the Gaussian case of §3): @f$ \log p(x|z) - \mathrm{KL}(q(z|x)\,\|\,p(z)) @f$, z one reparameterized sample.
+/// 2014, §2.3 estimator B, the Gaussian case of §3):
+/// @f$ \log p(x|z) - \mathrm{KL}(q(z|x)\,\|\,p(z)) @f$, z one reparameterized sample.
 /// @param log_px_given_z shape (B,), e.g. log_likelihood_bernoulli_logits;
 /// @param kl shape (B,), e.g. kl_gaussian_gaussian_analytic against zeros. @returns shape (B,).
 template <class EA, class EK>

@@ -3,9 +3,10 @@
 // For q = N(mu_q, diag e^{lv_q}) and p = N(mu_p, diag e^{lv_p}), per coordinate
 //   KL = ½ [ lv_p - lv_q + e^{lv_q - lv_p} - 1 + (mu_q - mu_p)² e^{-lv_p} ]
 // (Kingma and Welling 2014, appendix B, for p = N(0, I); the general case follows from
-// E_q[(z - mu_p)²] = e^{lv_q} + (mu_q - mu_p)², docs/math.md §5). gendiv evaluates e^δ - 1 - δ (δ = lv_q - lv_p) without
-// cancellation and scales the mean term by e^{-lv_p/2} before squaring: KL(q‖q) = 0 exactly,
-// and log-variances anywhere in [-80, 80] give finite values in double. The seed's formula
+// E_q[(z - mu_p)²] = e^{lv_q} + (mu_q - mu_p)², docs/math.md §5). gendiv evaluates
+// e^δ - 1 - δ (δ = lv_q - lv_p) without cancellation and scales the mean term by e^{-lv_p/2}
+// before squaring: KL(q‖q) = 0 exactly, and log-variances anywhere in [-80, 80] give finite
+// values in double. The seed's formula
 // drops the e^{-lv_p} on the mean term and mixes up log var and log var². Derivations:
 // docs/math.md, sections 5 (analytic) and 6 (Monte Carlo).
 //
