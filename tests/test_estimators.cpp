@@ -32,7 +32,7 @@ using gendiv::test::relative_error;
 using gendiv::test::uniform;
 namespace ref = gendiv::test::ref;
 
-constexpr double log_two_pi = 1.8378770664093454836;
+using gendiv::detail::log_two_pi;
 
 /// The toy model p(z) = N(0, I_D), p(x|z) = N(z, I_D), whose posterior is N(x/2, ½I) and whose
 /// evidence is p(x) = N(0, 2I), with an encoder q(z|x) = N(qm, e^{qlv}) (all (B, D)). Given noise

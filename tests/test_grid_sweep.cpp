@@ -57,11 +57,10 @@ bool expect(T got, ld truth, ld budget, const std::string& what) {
     return ok;
 }
 
+/// One value per row: a (N, 1) array, so that every grid point is its own example.
 template <class T>
 xt::xarray<T> column(const std::vector<double>& v) {
-    xt::xarray<T> a = xt::xarray<T>::from_shape({v.size(), 1});
-    for (std::size_t i = 0; i < v.size(); ++i) a(i, 0) = static_cast<T>(v[i]);
-    return a;
+    return gendiv::test::array_of<T>(v, {v.size(), 1});
 }
 
 std::string at(std::initializer_list<double> xs) {
