@@ -33,13 +33,13 @@ using gendiv::test::uniform;
 namespace ref = gendiv::test::ref;
 
 /// Σ_j of the magnitudes gendiv adds to form the KL of one row: ½φ(d) itself where the series
-/// is used (|d| < ½), ½|expm1 d| + ½|d| where it subtracts, and ½w². A rounding error of kε in
+/// is used (|d| < 1), ½|expm1 d| + ½|d| where it subtracts, and ½w². A rounding error of kε in
 /// each piece moves the sum by at most kε times this scale.
 double kl_scale(const ref::kl_row& r) {
     double s = 0;
     for (std::size_t j = 0; j < r.mu_q.size(); ++j) {
         const double d = r.logvar_q[j] - r.logvar_p[j];
-        s += std::abs(d) < 0.5 ? 0.5 * (std::expm1(d) - d) : 0.5 * (std::abs(std::expm1(d)) + std::abs(d));
+        s += std::abs(d) < 1 ? 0.5 * (std::expm1(d) - d) : 0.5 * (std::abs(std::expm1(d)) + std::abs(d));
         s += 0.5 * std::pow(r.mu_q[j] - r.mu_p[j], 2) * std::exp(-r.logvar_p[j]);
     }
     return s;
@@ -47,10 +47,11 @@ double kl_scale(const ref::kl_row& r) {
 
 /// The reference rows checked in T: value, and all four gradients.
 //
-// Budgets: every piece above carries ≤ 4 ulp (exp or expm1 ~1, the products and the series
-// ~1 each, the square doubles w's error), so the value is within 4ε·scale. d_mq = -d_mp =
-// (mq - mp)e^{-lp} is two roundings and an exp: 4ε. d_lq = ½ expm1(d): 2ε. d_lp =
-// -(½ expm1(d) + ½w²) may cancel (expm1 < 0 < w²), so its budget is absolute: 4ε(|½ expm1| + ½w²).
+// Budgets (ε = 2u, u the unit roundoff): every piece above carries ≤ 4ε (½expm1(d) as
+// (½h)(h + 2), h = expm1(d/2): ~2.5u; the series and the products ~1u each; the square doubles
+// w's error), so the value is within 4ε·scale. d_mq = -d_mp = (mq - mp)e^{-lp} is two roundings
+// and an exp: 4ε. d_lq = ½ expm1(d): 2ε. d_lp = -(½ expm1(d) + ½w²) may cancel
+// (expm1 < 0 < w²), so its budget is absolute: 4ε(|½ expm1| + ½w²).
 template <class T>
 void check_kl_row(const ref::kl_row& r) {
     const double eps = eps_of<T>();
@@ -94,6 +95,50 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_rows, T, float_types) {
 // log-variance differences of ±160 (e^160 = 3e69, beyond float).
 BOOST_AUTO_TEST_CASE(analytic_rows_double_only) {
     for (const auto& r : ref::kl_rows_double) check_kl_row<double>(r);
+}
+
+// Float near its overflow threshold: the log-variance term ½(e^d - 1 - d) is below FLT_MAX up to
+// d = 89.42 although e^d (and expm1(d)) overflow float from d = 88.72. Across that window the
+// KL must be finite while the truth (long double) is below FLT_MAX, +inf beyond, and within 8ε
+// of the truth (½expm1 as (½h)(h + 2) carries ~2.5u, the final subtraction of ½d ~0).
+BOOST_AUTO_TEST_CASE(float_log_variance_term_near_overflow) {
+    std::vector<double> d;
+    for (double x = 88.0; x <= 89.6; x += 1.0 / 64) d.push_back(x);
+    xt::xarray<float> lq = xt::xarray<float>::from_shape({d.size(), 1});
+    for (std::size_t i = 0; i < d.size(); ++i) lq(i, 0) = static_cast<float>(d[i]);
+    const xt::xarray<float> mq = xt::zeros<float>({d.size(), std::size_t(1)}), zero = xt::zeros<float>({1});
+    const auto k = gendiv::kl_gaussian_gaussian_analytic(mq, lq, zero, zero);
+    const auto g = gendiv::kl_gaussian_gaussian_analytic_grad(mq, lq, zero, zero);
+    const long double big = std::numeric_limits<float>::max();
+    std::size_t finite = 0;
+    for (std::size_t i = 0; i < d.size(); ++i) {
+        const long double x = lq(i, 0), truth = 0.5L * (std::expm1(x) - x), dlq = 0.5L * std::expm1(x);
+        if (truth < big * (1 - 1e-6L)) {
+            ++finite;
+            BOOST_TEST(std::fabs(k(i) - truth) <= 8 * eps_of<float>() * truth, "d = " << d[i] << ": " << k(i));
+        } else if (truth > big * (1 + 1e-6L)) {
+            BOOST_TEST(k(i) == std::numeric_limits<float>::infinity(), "d = " << d[i]);
+        }
+        if (dlq < big * (1 - 1e-6L))
+            BOOST_TEST(std::fabs(g.logvar_q(i, 0) - dlq) <= 8 * eps_of<float>() * dlq, "d = " << d[i]);
+    }
+    BOOST_TEST(finite >= 90u);  // 88 ≤ d ≤ 89.42 in steps of 1/64
+}
+
+// A variance of 0 (log-variance -inf) makes the KL +inf, never NaN: q a point mass (lq = -inf)
+// or p a point mass (lp = -inf), at the same or another mean.
+BOOST_AUTO_TEST_CASE_TEMPLATE(zero_variance_gives_infinity, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity();
+    const xt::xarray<T> mq = {{0.5, 0.5, 0.5, 0.5}}, mp = {{0.5, 1.5, 0.5, 1.5}};
+    const xt::xarray<T> lq = {{-inf, -inf, 0, 0}}, lp = {{0, 0, -inf, -inf}};
+    for (std::size_t j = 0; j < 4; ++j) {
+        const xt::xarray<T> a = xt::view(mq, xt::all(), xt::range(j, j + 1)), b = xt::view(lq, xt::all(), xt::range(j, j + 1)),
+                            c = xt::view(mp, xt::all(), xt::range(j, j + 1)), e = xt::view(lp, xt::all(), xt::range(j, j + 1));
+        BOOST_TEST(gendiv::kl_gaussian_gaussian_analytic(a, b, c, e)(0) == inf, "coordinate " << j);
+    }
+    // and ∂/∂lq at lq = -inf is ½ expm1(-inf) = -½
+    BOOST_TEST(gendiv::kl_gaussian_gaussian_analytic_grad(mq, lq, mp, xt::xarray<T>(xt::zeros<T>({1, 4}))).logvar_q(0, 0) ==
+               T(-0.5));
 }
 
 // Monte Carlo KL with given noise against the mean over samples of log q(z) - log p(z) evaluated

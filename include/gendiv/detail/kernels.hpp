@@ -124,14 +124,29 @@ struct normal_grad_fn {
     }
 };
 
-/// @f$ \varphi(\delta) = e^\delta - 1 - \delta @f$ without cancellation: a Taylor series to the
-/// 16th power for |δ| < 1/2 (truncation below 2e-16 relative), expm1(δ) - δ beyond (where the
-/// subtraction loses at most ~2 bits).
-struct expm1_minus_x_fn {
+/// @f$ \tfrac12(e^\delta - 1) = (\tfrac12 h)(h + 2) @f$ with h = expm1(δ/2), since
+/// e^δ - 1 = (e^{δ/2} - 1)(e^{δ/2} + 1): within ~2 ulp, no cancellation (h + 2 ≥ 1), and finite
+/// wherever the result is (expm1(δ) itself overflows float near δ = 88.7, ½(e^δ - 1) only at
+/// δ = 89.4).
+struct half_expm1_fn {
     template <class V>
     GENDIV_HD V operator()(const V& d) const {
-        // 1/k! for k = 16 down to 2.
-        V p = cst<V>(1.0 / 20922789888000.0);
+        const V h = expm1(cst<V>(0.5) * d);
+        return (cst<V>(0.5) * h) * (h + cst<V>(2));
+    }
+};
+
+/// @f$ \tfrac12\varphi(\delta) = \tfrac12(e^\delta - 1 - \delta) @f$ without cancellation: the
+/// Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{16}\delta^k/(k+2)! @f$ for |δ| < 1 (the first omitted
+/// term is below 2/19! ≈ 1.6e-17 relative), half_expm1(δ) - ½δ beyond, where the subtraction
+/// loses at most log2(2.4) ≈ 1.3 bits (at δ = 1); exactly +inf at δ = +inf (not inf - inf).
+struct half_expm1_minus_x_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& d) const {
+        // 1/k! for k = 18 down to 2.
+        V p = cst<V>(1.0 / 6402373705728000.0);
+        p = p * d + cst<V>(1.0 / 355687428096000.0);
+        p = p * d + cst<V>(1.0 / 20922789888000.0);
         p = p * d + cst<V>(1.0 / 1307674368000.0);
         p = p * d + cst<V>(1.0 / 87178291200.0);
         p = p * d + cst<V>(1.0 / 6227020800.0);
@@ -146,37 +161,40 @@ struct expm1_minus_x_fn {
         p = p * d + cst<V>(1.0 / 24.0);
         p = p * d + cst<V>(1.0 / 6.0);
         p = p * d + cst<V>(0.5);
-        const V series = p * d * d;
-        return select(fabs(d) < cst<V>(0.5), series, expm1(d) - d);
+        const V series = cst<V>(0.5) * (p * d * d);
+        const V beyond =
+            select(d == V(infinity<scalar_t<V>>()), d, half_expm1_fn{}(d) - cst<V>(0.5) * d);
+        return select(fabs(d) < cst<V>(1), series, beyond);
     }
 };
 
 /// KL(N(mq, e^{lq}) ‖ N(mp, e^{lp})) for one coordinate:
 /// @f$ \tfrac12\varphi(lq-lp) + (\tfrac12 w)\,w @f$ with @f$ w = (mq-mp)e^{-lp/2} @f$, which is exactly
 /// 0 when q = p and accurate when lq - lp is tiny; the ½ is applied before the product so that
-/// w^2 cannot overflow where w^2/2 does not.
+/// w^2 cannot overflow where w^2/2 does not. A zero variance gives +inf, never NaN: lq = -inf
+/// through φ(-inf) = inf, lp = -inf through φ(+inf) = inf with w taken as 0 where mq = mp.
 struct kl_normal_fn {
     template <class V>
     GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
-        const V w = (mq - mp) * exp(cst<V>(-0.5) * lp);
-        return cst<V>(0.5) * expm1_minus_x_fn{}(lq - lp) + (cst<V>(0.5) * w) * w;
+        const V w = select(mq == mp, cst<V>(0), (mq - mp) * exp(cst<V>(-0.5) * lp));
+        return half_expm1_minus_x_fn{}(lq - lp) + (cst<V>(0.5) * w) * w;
     }
 };
 
 /// Partial derivatives of kl_normal_fn scaled by u:
 /// @f$ \partial_{mq} = u\,w e^{-lp/2} = -\partial_{mp},\ \partial_{lq} = \tfrac u2\,\mathrm{expm1}(lq-lp),
-/// \ \partial_{lp} = -\tfrac u2[\mathrm{expm1}(lq-lp) + w^2] @f$.
+/// \ \partial_{lp} = -\tfrac u2[\mathrm{expm1}(lq-lp) + w^2] @f$, with ½expm1 from half_expm1_fn.
 struct kl_normal_grad_fn {
     template <class V>
     GENDIV_HD void operator()(const V& u, const V& mq, const V& lq, const V& mp, const V& lp,
                               V& d_mq, V& d_lq, V& d_mp, V& d_lp) const {
         const V s = exp(cst<V>(-0.5) * lp);
         const V w = (mq - mp) * s;
-        const V e = expm1(lq - lp);
+        const V half_e = half_expm1_fn{}(lq - lp);
         d_mq = u * (w * s);
         d_mp = -d_mq;
-        d_lq = cst<V>(0.5) * u * e;
-        d_lp = -u * (cst<V>(0.5) * e + (cst<V>(0.5) * w) * w);
+        d_lq = u * half_e;
+        d_lp = -u * (half_e + (cst<V>(0.5) * w) * w);
     }
 };
 
