@@ -39,6 +39,27 @@ struct combine_max_sum {
     }
 };
 
+/// A row's (max, Σ e^{x - max}) in two sequential passes (host backends).
+template <class T, class In>
+struct row_max_sum {
+    In x;
+    std::size_t n;
+    GENDIV_HD max_sum<T> operator()(std::size_t r) const {
+        using gendiv::detail::exp;
+        const std::size_t lo = r * n;
+        T m = -gendiv::detail::infinity<T>();
+        for (std::size_t i = lo; i < lo + n; ++i) {
+            const T v = static_cast<T>(x[i]);
+            if (v != v) return {v, T(1)};
+            m = v > m ? v : m;
+        }
+        if (m == gendiv::detail::infinity<T>() || m == -gendiv::detail::infinity<T>()) return {m, T(1)};
+        double s = 0;
+        for (std::size_t i = lo; i < lo + n; ++i) s += static_cast<double>(exp(static_cast<T>(x[i]) - m));
+        return {m, static_cast<T>(s)};
+    }
+};
+
 template <class T>
 struct finish_lse {
     T log_n;  // 0 for log-sum-exp, log n for log-mean-exp
@@ -59,12 +80,18 @@ void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out
         thrust::fill_n(exec, out, rows, -gendiv::detail::infinity<T>());
         return;
     }
-    auto keys = row_keys(n);
-    auto pairs = thrust::make_transform_iterator(x, to_max_sum<T>{});
     const T log_n = mean ? static_cast<T>(::log(static_cast<double>(n))) : T(0);
     auto finish = thrust::make_transform_output_iterator(out, finish_lse<T>{log_n});
-    thrust::reduce_by_key(exec, keys, keys + rows * n, pairs, thrust::make_discard_iterator(),
-                          finish, thrust::equal_to<std::size_t>(), combine_max_sum<T>{});
+    if constexpr (segmented_by_key) {
+        auto keys = row_keys(n);
+        auto pairs = thrust::make_transform_iterator(x, to_max_sum<T>{});
+        thrust::reduce_by_key(exec, keys, keys + rows * n, pairs, thrust::make_discard_iterator(),
+                              finish, thrust::equal_to<std::size_t>(), combine_max_sum<T>{});
+    } else {  // host backends: a task per row, max then the shifted sum (as the xtensor path)
+        thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
+                          thrust::counting_iterator<std::size_t>(rows), finish,
+                          row_max_sum<T, In>{x, n});
+    }
 }
 
 }  // namespace detail

@@ -44,6 +44,29 @@ auto per_element(U upstream, std::size_t length) {
     return thrust::make_permutation_iterator(upstream, row_keys(length));
 }
 
+/// How row reductions run. Under nvcc (CUDA), a segmented thrust::reduce_by_key: every thread
+/// reads consecutive elements, so memory accesses coalesce. On the host backends (OMP, CPP),
+/// one task per row with a sequential inner loop: Thrust 1.17's OMP reduce_by_key is serial and
+/// ~30× slower than that (docs/benchmarks.md).
+#if defined(__CUDACC__)
+inline constexpr bool segmented_by_key = true;
+#else
+inline constexpr bool segmented_by_key = false;
+#endif
+
+/// Row b's sum of values[b·D .. b·D + D), accumulated in double.
+template <class T, class Values>
+struct row_sum_fn {
+    Values values;
+    std::size_t length;
+    GENDIV_HD T operator()(std::size_t b) const {
+        double s = 0;
+        const std::size_t lo = b * length;
+        for (std::size_t i = lo; i < lo + length; ++i) s += static_cast<double>(values[i]);
+        return static_cast<T>(s);
+    }
+};
+
 /// out[b] = Σ_d values[b·D + d] for b < B (values: any random-access range, e.g. a
 /// transform_iterator applying a kernel). An empty row sums to 0.
 template <class Policy, class Values, class Out>
@@ -54,10 +77,16 @@ void row_sums(const Policy& exec, Values values, std::size_t batch, std::size_t 
         thrust::fill_n(exec, out, batch, T(0));
         return;
     }
-    auto keys = row_keys(length);
-    thrust::reduce_by_key(exec, keys, keys + batch * length, values,
-                          thrust::make_discard_iterator(), out, thrust::equal_to<std::size_t>(),
-                          thrust::plus<T>());
+    if constexpr (segmented_by_key) {
+        auto keys = row_keys(length);
+        thrust::reduce_by_key(exec, keys, keys + batch * length, values,
+                              thrust::make_discard_iterator(), out, thrust::equal_to<std::size_t>(),
+                              thrust::plus<T>());
+    } else {
+        thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
+                          thrust::counting_iterator<std::size_t>(batch), out,
+                          row_sum_fn<T, Values>{values, length});
+    }
 }
 
 /// Applies a kernel K to a tuple of arguments (K's operator() takes them unpacked).
