@@ -38,9 +38,8 @@
 // NOT Inception: not comparable with published FID values); the class histogram of generated
 // samples. The same for a freshly initialized generator and for the real validation images.
 //
-// Threads: BLAS runs on --threads (2); gendiv's own OpenMP loops (Adam's update) on --omp-threads
-// (1): with both at 2 on a 2-core machine, libgomp's worker spin-waits after every Adam step while
-// OpenBLAS's worker needs that core (perf: 27% of all cycles in libgomp; docs/wgan_gp.md §4).
+// Threads: BLAS on --threads (2); Adam updates on the calling thread (gendiv's default,
+// adam_options::parallel off: libgomp's spin-waiting worker would take a core from OpenBLAS).
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -87,7 +86,6 @@ struct options : examples::common_options {
     int classifier_epochs = 5;
     std::size_t eval_samples = 10000;
     std::size_t log_every = 0;
-    int omp_threads = 1;
 };
 
 auto view2(const real* p, std::size_t rows, std::size_t cols) {
@@ -501,17 +499,10 @@ int main(int argc, char** argv) {
                    "epochs of the evaluation classifier (0: no quality metrics)")->check(CLI::Range(0, 1000))->capture_default_str();
     app.add_option("--eval-samples", o.eval_samples, "generated images for the Fréchet distance and histogram")
         ->check(CLI::Range(2, 1000000))->capture_default_str();
-    app.add_option("--omp-threads", o.omp_threads,
-                   "threads of gendiv's own OpenMP loops (Adam's update, penalty norms); BLAS uses --threads. "
-                   "Default 1: on 2 cores a second OpenMP thread spin-waits against OpenBLAS's threads")
-        ->check(CLI::Range(1, 256))->capture_default_str();
     app.add_option("--log-every", o.log_every, "also print running means every N critic steps (0: per epoch only)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     examples::apply_threads(o.threads);
-#if defined(_OPENMP)
-    omp_set_num_threads(o.omp_threads);  // after apply_threads: BLAS keeps --threads
-#endif
     if (o.data_root.empty()) o.data_root = examples::default_data_root();
 
     try {
@@ -536,9 +527,9 @@ int main(int argc, char** argv) {
         const std::size_t steps_per_epoch = N / B;
         std::printf("model: generator 100-256-512-1024-784 ReLU, sigmoid output; critic 784-512-256-1 leaky ReLU 0.2; "
                     "%s penalty λ = %g; n_critic %d; Adam lr %g betas (%g, %g); batch %zu; %zu critic steps per epoch; "
-                    "%d epochs; %d BLAS threads, %d OpenMP threads\n",
+                    "%d epochs; %d threads\n",
                     o.penalty == "gradient" ? "two-sided gradient" : "one-sided Lipschitz", o.lambda, o.n_critic, o.lr,
-                    o.beta1, o.beta2, B, steps_per_epoch, o.epochs, o.threads, o.omp_threads);
+                    o.beta1, o.beta2, B, steps_per_epoch, o.epochs, o.threads);
 
         // The evaluation classifier, its test accuracy and the test features' moments.
         const bool metrics = o.classifier_epochs > 0 && train.has_labels() && splits.test.size() >= 2;
