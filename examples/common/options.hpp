@@ -53,6 +53,9 @@ inline void add_common_options(CLI::App& app, common_options& o, const char* dat
     app.add_flag("--resume", o.resume, "continue from the checkpoint in --out");
 }
 
+/// Threads of OpenBLAS alone (e.g. 1 inside an OpenMP region whose threads each run gemms).
+inline void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+
 /// Applies --threads to OpenBLAS and OpenMP.
 inline void apply_threads(int threads) {
     openblas_set_num_threads(threads);

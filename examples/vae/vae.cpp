@@ -18,6 +18,7 @@
 // the importance-sampled test log p(x) = mean_x log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) with
 // K = 200 (--eval-k), and writes PNG grids of prior samples and of test reconstructions.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -78,6 +79,9 @@ public:
           opt_enc_(enc_.parameter_count(), {lr}),
           opt_dec_(dec_.parameter_count(), {lr}) {}
 
+    /// A copy for evaluation only: the networks (with their own workspaces), no optimizer state.
+    vae evaluation_copy() const { return vae(enc_, dec_); }
+
     /// One Adam step on a batch (B × 784 of 0/1) with the chosen objective; returns the loss.
     real train_step(const real* x, std::size_t B, bool iwae, std::size_t k, examples::engine& rng) {
         enc_.zero_grad();
@@ -94,8 +98,7 @@ public:
         sample_z(B, 1, rng);
         const real* logits = decode(z_.data(), B);
         const auto ll = gendiv::log_likelihood_bernoulli_logits(view(logits, B, pixels), view(x, B, pixels));
-        const auto kl = gendiv::kl_gaussian_gaussian_analytic(view(mu_.data(), B, latent),
-                                                              view(lv_.data(), B, latent), zeros_, zeros_);
+        const auto kl = gendiv::kl_gaussian_gaussian_analytic(mu_, lv_, prior_, prior_);
         double s = 0;
         for (std::size_t b = 0; b < B; ++b) s += static_cast<double>(kl(b)) - ll(b);
         return s;
@@ -146,6 +149,9 @@ public:
     }
 
 private:
+    vae(const gendiv::nn::mlp<real>& enc, const gendiv::nn::mlp<real>& dec)
+        : enc_(enc), dec_(dec), opt_enc_(0), opt_dec_(0) {}
+
     /// Encoder forward: fills mu_ and lv_ (B × 100) from the encoder's (B × 200) output.
     void encode(const real* x, std::size_t B) {
         const real* h = enc_.forward(x, B);
@@ -157,15 +163,25 @@ private:
         }
     }
 
-    /// z_[(b·K + j)] = mu_b + e^{lv_b / 2} eps_[(b·K + j)] for K samples per example.
+    /// z_[(b·K + j)] = mu_b + e^{lv_b / 2} eps_[(b·K + j)] for K samples per example; also
+    /// mu_k_, lv_k_ (the parameters repeated per sample) and prior_ (zeros) of z_'s shape.
     void sample_z(std::size_t B, std::size_t K, examples::engine& rng) {
-        eps_.resize({B * K, latent});
-        z_.resize({B * K, latent});
+        const std::size_t n = B * K;
+        eps_.resize({n, latent});
+        z_.resize({n, latent});
+        mu_k_.resize({n, latent});
+        lv_k_.resize({n, latent});
+        if (prior_.shape()[0] != n) {
+            prior_.resize({n, latent});
+            prior_.fill(real(0));
+        }
         examples::fill_normal(rng, eps_.data(), eps_.size());
         for (std::size_t b = 0; b < B; ++b)
             for (std::size_t j = 0; j < K; ++j)
                 for (std::size_t d = 0; d < latent; ++d) {
                     const std::size_t i = (b * K + j) * latent + d;
+                    mu_k_.data()[i] = mu_(b, d);
+                    lv_k_.data()[i] = lv_(b, d);
                     z_.data()[i] = mu_(b, d) + std::exp(real(0.5) * lv_(b, d)) * eps_.data()[i];
                 }
     }
@@ -194,12 +210,8 @@ private:
         const real* logits = decode(z_.data(), B * K);
         const auto& xk = repeat_rows(x, B, K);
         const auto ll = gendiv::log_likelihood_bernoulli_logits(view(logits, B * K, pixels), xk);
-        const auto mu_k = xt::eval(xt::reshape_view(xt::broadcast(xt::view(mu_, xt::all(), xt::newaxis(), xt::all()),
-                                                                  {B, K, latent}), {B * K, latent}));
-        const auto lv_k = xt::eval(xt::reshape_view(xt::broadcast(xt::view(lv_, xt::all(), xt::newaxis(), xt::all()),
-                                                                  {B, K, latent}), {B * K, latent}));
-        const auto log_pz = gendiv::log_likelihood_normal(zeros_, zeros_, z_);
-        const auto log_qz = gendiv::log_likelihood_normal(mu_k, lv_k, z_);
+        const auto log_pz = gendiv::log_likelihood_normal(prior_, prior_, z_);
+        const auto log_qz = gendiv::log_likelihood_normal(mu_k_, lv_k_, z_);
         tensor2 w = xt::reshape_view(ll + log_pz - log_qz, {B, K});
         return w;
     }
@@ -213,14 +225,14 @@ private:
         const auto L = view(logits, B, pixels);
         const auto mu = view(mu_.data(), B, latent), lv = view(lv_.data(), B, latent);
         const auto ll = gendiv::log_likelihood_bernoulli_logits(L, X);
-        const auto kl = gendiv::kl_gaussian_gaussian_analytic(mu, lv, zeros_, zeros_);
+        const auto kl = gendiv::kl_gaussian_gaussian_analytic(mu, lv, prior_, prior_);
         // d loss / d logits = -(1/B) d ll / d logits; upstream -1/B for every example.
         upstream_ = xt::xtensor<real, 1>::from_shape({B});
         upstream_.fill(real(-1) / static_cast<real>(B));
         const auto d_logits = gendiv::log_likelihood_bernoulli_logits_grad(L, X, upstream_).logits;
         const real* d_z = dec_.backward(d_logits.data(), /*want_d_input=*/true);
         upstream_.fill(real(1) / static_cast<real>(B));
-        const auto d_kl = gendiv::kl_gaussian_gaussian_analytic_grad(mu, lv, zeros_, zeros_, upstream_);
+        const auto d_kl = gendiv::kl_gaussian_gaussian_analytic_grad(mu, lv, prior_, prior_, upstream_);
         // Chain through z = mu + e^{lv/2} eps: dz/dmu = 1, dz/dlv = ½ e^{lv/2} eps.
         d_enc_.resize({B, 2 * latent});
         for (std::size_t b = 0; b < B; ++b)
@@ -250,12 +262,8 @@ private:
         // log w = ll(logits(z), x) + log N(z; 0, I) - log N(z; mu, lv), each with upstream u.
         const auto d_logits = gendiv::log_likelihood_bernoulli_logits_grad(view(logits_.data(), n, pixels), xk_, u).logits;
         const real* d_z_dec = dec_.backward(d_logits.data(), /*want_d_input=*/true);
-        const auto g_pz = gendiv::log_likelihood_normal_grad(zeros_, zeros_, z_, u);
-        const auto mu_k = xt::eval(xt::reshape_view(xt::broadcast(xt::view(mu_, xt::all(), xt::newaxis(), xt::all()),
-                                                                  {B, K, latent}), {n, latent}));
-        const auto lv_k = xt::eval(xt::reshape_view(xt::broadcast(xt::view(lv_, xt::all(), xt::newaxis(), xt::all()),
-                                                                  {B, K, latent}), {n, latent}));
-        const auto g_qz = gendiv::log_likelihood_normal_grad(mu_k, lv_k, z_, u);
+        const auto g_pz = gendiv::log_likelihood_normal_grad(prior_, prior_, z_, u);
+        const auto g_qz = gendiv::log_likelihood_normal_grad(mu_k_, lv_k_, z_, u);
         // Total derivative, z = mu + e^{lv/2} eps: d/dmu = ∂/∂mu + ∂/∂z, d/dlv = ∂/∂lv + ∂/∂z ½(z - mu).
         d_enc_ = xt::zeros<real>({B, 2 * latent});
         for (std::size_t b = 0; b < B; ++b)
@@ -274,9 +282,9 @@ private:
 
     gendiv::nn::mlp<real> enc_, dec_;
     gendiv::nn::adam<real> opt_enc_, opt_dec_;
-    tensor2 mu_, lv_, eps_, z_, logits_, xk_, d_enc_;
+    tensor2 mu_, lv_, eps_, z_, mu_k_, lv_k_, logits_, xk_, d_enc_;
+    tensor2 prior_ = tensor2::from_shape({0, latent});  // zeros of z_'s shape: p(z) = N(0, I)
     xt::xtensor<real, 1> upstream_;
-    const xt::xtensor<real, 1> zeros_ = xt::zeros<real>({latent});
 };
 
 /// A batch of rows of a dataset (in order or through an index) as 0/1 floats.
@@ -305,19 +313,36 @@ double mean_neg_elbo(vae& model, const gendiv::data::dataset& d, std::uint64_t s
     return s / static_cast<double>(N);
 }
 
-/// Mean importance-sampled log p(x) over a dataset with K samples per example.
-double mean_log_px(vae& model, const gendiv::data::dataset& d, std::size_t K, std::uint64_t seed) {
-    examples::engine rng(seed);
-    batcher bt;
-    double s = 0;
+/// Mean importance-sampled log p(x) over a dataset with K samples per example. Chunks of about
+/// 500 decoded rows go to the threads, each with its own copy of the model (workspaces) and
+/// single-threaded BLAS: for these shapes that beats threading every gemm, and every step of the
+/// evaluation (sampling, likelihoods, log-mean-exp) runs in parallel too. Chunk c draws from
+/// its own generator, seeded from (seed, c), so the result does not depend on the thread count.
+double mean_log_px(const vae& model, const gendiv::data::dataset& d, std::size_t K, std::uint64_t seed,
+                   int threads) {
     const std::size_t N = d.images.shape()[0];
-    const std::size_t B = std::max<std::size_t>(1, 3200 / K);  // decoder batches of ~3200 rows
+    const std::size_t B = std::max<std::size_t>(1, 500 / K);
+    const long chunks = static_cast<long>((N + B - 1) / B);
+    std::vector<double> sums(static_cast<std::size_t>(chunks), 0.0);
+    std::atomic<std::size_t> done{0};
     examples::progress_bar bar("log p(x)", N);
-    for (std::size_t i = 0; i < N; i += B) {
-        const std::size_t n = std::min(B, N - i);
-        s += model.log_px_sum(bt.rows(d, nullptr, i, n), n, K, rng);
-        bar.update(i + n, -s / static_cast<double>(i + n));
+    examples::set_blas_threads(1);
+#pragma omp parallel num_threads(threads)
+    {
+        vae local = model.evaluation_copy();
+        batcher bt;
+#pragma omp for schedule(dynamic)
+        for (long c = 0; c < chunks; ++c) {
+            const std::size_t first = static_cast<std::size_t>(c) * B, n = std::min(B, N - first);
+            examples::engine rng(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(c + 1)));
+            sums[static_cast<std::size_t>(c)] = local.log_px_sum(bt.rows(d, nullptr, first, n), n, K, rng);
+            done += n;
+            if (omp_get_thread_num() == 0) bar.update(done.load(), 0);
+        }
     }
+    examples::apply_threads(threads);
+    double s = 0;
+    for (double v : sums) s += v;
     return s / static_cast<double>(N);
 }
 
@@ -469,7 +494,7 @@ int main(int argc, char** argv) {
         std::printf("test -ELBO: %.4f\n", test_elbo);
         if (o.eval_k > 0) {
             const auto t0 = std::chrono::steady_clock::now();
-            const double lpx = mean_log_px(model, splits.test, o.eval_k, o.seed + 99);
+            const double lpx = mean_log_px(model, splits.test, o.eval_k, o.seed + 99, o.threads);
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             std::printf("test log p(x), importance sampled with K=%zu: %.4f  (%.1f s)\n", o.eval_k, lpx, secs);
         }

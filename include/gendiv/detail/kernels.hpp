@@ -143,15 +143,21 @@ struct half_expm1_fn {
 struct half_expm1_minus_x_fn {
     template <class V>
     GENDIV_HD V operator()(const V& d) const {
-        // 1/k! for k = 18 down to 2.
-        V p = cst<V>(1.0 / 6402373705728000.0);
-        p = p * d + cst<V>(1.0 / 355687428096000.0);
-        p = p * d + cst<V>(1.0 / 20922789888000.0);
-        p = p * d + cst<V>(1.0 / 1307674368000.0);
-        p = p * d + cst<V>(1.0 / 87178291200.0);
-        p = p * d + cst<V>(1.0 / 6227020800.0);
-        p = p * d + cst<V>(1.0 / 479001600.0);
-        p = p * d + cst<V>(1.0 / 39916800.0);
+        // 1/k! for k = 18 down to 2; float stops at k = 11 (first omitted term 2/12! ≈ 4e-9
+        // relative, below float's 6e-8), which saves seven FMAs per element.
+        V p;
+        if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
+            p = cst<V>(1.0 / 39916800.0);
+        } else {
+            p = cst<V>(1.0 / 6402373705728000.0);
+            p = p * d + cst<V>(1.0 / 355687428096000.0);
+            p = p * d + cst<V>(1.0 / 20922789888000.0);
+            p = p * d + cst<V>(1.0 / 1307674368000.0);
+            p = p * d + cst<V>(1.0 / 87178291200.0);
+            p = p * d + cst<V>(1.0 / 6227020800.0);
+            p = p * d + cst<V>(1.0 / 479001600.0);
+            p = p * d + cst<V>(1.0 / 39916800.0);
+        }
         p = p * d + cst<V>(1.0 / 3628800.0);
         p = p * d + cst<V>(1.0 / 362880.0);
         p = p * d + cst<V>(1.0 / 40320.0);
