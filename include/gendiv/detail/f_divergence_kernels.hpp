@@ -592,12 +592,12 @@ struct total_variation {
     template <class V>
     static GENDIV_HD V conjugate(const V& t) {
         using namespace detail;
-        return select((t < cst<V>(-0.5)) | (t > cst<V>(0.5)), pos_inf<V>(), t);
+        return select(either(t < cst<V>(-0.5), t > cst<V>(0.5)), pos_inf<V>(), t);
     }
     template <class V>
     static GENDIV_HD V conjugate_prime(const V& t) {
         using namespace detail;
-        return select((t >= cst<V>(-0.5)) & (t <= cst<V>(0.5)), cst<V>(1), nan_v<V>());
+        return select(both(t >= cst<V>(-0.5), t <= cst<V>(0.5)), cst<V>(1), nan_v<V>());
     }
     /// f*(g_f(v)) = ½ tanh(v).
     template <class V>

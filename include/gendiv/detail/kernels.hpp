@@ -34,10 +34,7 @@ struct sigmoid_fn {
 struct in_unit_interval_fn {
     template <class V>
     GENDIV_HD auto operator()(const V& t) const {
-        if constexpr (std::is_arithmetic_v<V>)
-            return t >= cst<V>(0) && t <= cst<V>(1);
-        else  // xsimd batch_bool: no short circuit, the lanes combine with &
-            return (t >= cst<V>(0)) & (t <= cst<V>(1));
+        return both(t >= cst<V>(0), t <= cst<V>(1));
     }
 };
 

@@ -42,6 +42,19 @@ GENDIV_HD inline T select(bool c, T a, T b) {
     return c ? a : b;
 }
 
+/// Lane-wise "and" / "or" of two comparison results: && and || for scalars (clang warns about
+/// & on bool), the non-short-circuit & and | for xsimd batch_bool.
+GENDIV_HD inline bool both(bool a, bool b) { return a && b; }
+GENDIV_HD inline bool either(bool a, bool b) { return a || b; }
+template <class M, class = std::enable_if_t<!std::is_same_v<M, bool>>>
+GENDIV_HD inline M both(const M& a, const M& b) {
+    return a & b;
+}
+template <class M, class = std::enable_if_t<!std::is_same_v<M, bool>>>
+GENDIV_HD inline M either(const M& a, const M& b) {
+    return a | b;
+}
+
 /// The scalar type of V: V itself for float/double, V::value_type for an xsimd batch.
 template <class V, class = void>
 struct scalar_of {
