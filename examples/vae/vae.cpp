@@ -17,6 +17,9 @@
 // writes a checkpoint atomically and the table as CSV. At the end it reports the test -ELBO and
 // the importance-sampled test log p(x) = mean_x log (1/K) Σ_k p(x|z_k) p(z_k) / q(z_k|x) with
 // K = 200 (--eval-k), and writes PNG grids of prior samples and of test reconstructions.
+// --device-eval omp|cpp runs that evaluation's reductions (Bernoulli rows, prior and posterior
+// Normal rows, log_mean_exp over K) on gendiv's Thrust device path instead, fed with the
+// decoder's logits from the host's BLAS, and prints its time beside the reductions' share.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -39,6 +42,12 @@
 #include <gendiv/log_sum_exp.hpp>
 #include <gendiv/nn/adam.hpp>
 #include <gendiv/nn/mlp.hpp>
+#include <gendiv/device/likelihood.hpp>
+#include <gendiv/device/log_sum_exp.hpp>
+
+#include <thrust/iterator/constant_iterator.h>
+#include <thrust/system/cpp/execution_policy.h>
+#include <thrust/system/omp/execution_policy.h>
 
 #include "common/options.hpp"
 #include "common/png.hpp"
@@ -59,6 +68,20 @@ struct options : examples::common_options {
     bool shuffle = false;
     std::size_t limit = 0;      // use only the first N training examples (0: all), for tests
     std::string export_data;    // write the binarized splits as {train,valid,test}.u8 and exit
+    std::string device_eval = "host";  // reductions of the log p(x) evaluation: host, omp, cpp
+};
+
+using seconds_clock = std::chrono::steady_clock;
+double seconds_since(seconds_clock::time_point t0) {
+    return std::chrono::duration<double>(seconds_clock::now() - t0).count();
+}
+
+/// log w = ll + log p(z) - log q(z|x) of one sample, in float as the host path's xtensor sum.
+struct log_weight_fn {
+    template <class Tuple>
+    GENDIV_HD real operator()(const Tuple& a) const {
+        return thrust::get<0>(a) + thrust::get<1>(a) - thrust::get<2>(a);
+    }
 };
 
 /// A (rows × cols) view of a raw buffer, for gendiv's xtensor functions (no copy).
@@ -105,11 +128,44 @@ public:
     }
 
     /// Σ over the batch of the importance-sampled log p(x) with K samples each.
-    double log_px_sum(const real* x, std::size_t B, std::size_t K, examples::engine& rng) {
-        const auto log_w = log_weights(x, B, K, rng);
+    /// `reduce_secs` accumulates the time of the reductions (after the decoder's products).
+    double log_px_sum(const real* x, std::size_t B, std::size_t K, examples::engine& rng,
+                      double* reduce_secs = nullptr) {
+        const auto log_w = log_weights(x, B, K, rng, reduce_secs);
+        const auto t0 = seconds_clock::now();
         const auto lme = gendiv::log_mean_exp(log_w);
         double s = 0;
         for (std::size_t b = 0; b < B; ++b) s += lme(b);
+        if (reduce_secs) *reduce_secs += seconds_since(t0);
+        return s;
+    }
+
+    /// log_px_sum with the reductions on a Thrust device path (`exec`: thrust::omp::par or
+    /// thrust::cpp::par on these host buffers; with CUDA they would be device buffers): the
+    /// same samples and logits, then per-sample Bernoulli rows, the prior N(0, I) as constant
+    /// iterators, the posterior rows, log w in one transform and log_mean_exp over K.
+    template <class Policy>
+    double log_px_sum_device(const Policy& exec, const real* x, std::size_t B, std::size_t K,
+                             examples::engine& rng, double& reduce_secs) {
+        namespace dev = gendiv::device;
+        encode(x, B);
+        sample_z(B, K, rng);
+        const std::size_t n = B * K;
+        const real* logits = decode(z_.data(), n);
+        const real* xk = repeat_rows(x, B, K).data();
+        const auto t0 = seconds_clock::now();
+        rows_.resize(4 * n + B);
+        real *ll = rows_.data(), *lpz = ll + n, *lqz = lpz + n, *w = lqz + n, *lme = w + n;
+        const auto zero = thrust::constant_iterator<real>(0);
+        dev::log_likelihood_bernoulli_logits(exec, logits, xk, n, pixels, ll);
+        dev::log_likelihood_normal(exec, zero, zero, z_.data(), n, latent, lpz);
+        dev::log_likelihood_normal(exec, mu_k_.data(), lv_k_.data(), z_.data(), n, latent, lqz);
+        auto terms = thrust::make_zip_iterator(thrust::make_tuple(ll, lpz, lqz));
+        thrust::transform(exec, terms, terms + n, w, log_weight_fn{});
+        dev::log_mean_exp(exec, w, B, K, lme);
+        double s = 0;
+        for (std::size_t b = 0; b < B; ++b) s += lme[b];
+        reduce_secs += seconds_since(t0);
         return s;
     }
 
@@ -204,15 +260,18 @@ private:
     }
 
     /// log w[b, j] = log p(x_b|z_bj) + log p(z_bj) - log q(z_bj|x_b), as a (B × K) tensor.
-    tensor2 log_weights(const real* x, std::size_t B, std::size_t K, examples::engine& rng) {
+    tensor2 log_weights(const real* x, std::size_t B, std::size_t K, examples::engine& rng,
+                        double* reduce_secs = nullptr) {
         encode(x, B);
         sample_z(B, K, rng);
         const real* logits = decode(z_.data(), B * K);
         const auto& xk = repeat_rows(x, B, K);
+        const auto t0 = seconds_clock::now();
         const auto ll = gendiv::log_likelihood_bernoulli_logits(view(logits, B * K, pixels), xk);
         const auto log_pz = gendiv::log_likelihood_normal(prior_, prior_, z_);
         const auto log_qz = gendiv::log_likelihood_normal(mu_k_, lv_k_, z_);
         tensor2 w = xt::reshape_view(ll + log_pz - log_qz, {B, K});
+        if (reduce_secs) *reduce_secs += seconds_since(t0);
         return w;
     }
 
@@ -285,6 +344,7 @@ private:
     tensor2 mu_, lv_, eps_, z_, mu_k_, lv_k_, logits_, xk_, d_enc_;
     tensor2 prior_ = tensor2::from_shape({0, latent});  // zeros of z_'s shape: p(z) = N(0, I)
     xt::xtensor<real, 1> upstream_;
+    std::vector<real> rows_;  // the device path's row results: ll, log p(z), log q(z|x), log w, lme
 };
 
 /// A batch of rows of a dataset (in order or through an index) as 0/1 floats.
@@ -318,14 +378,39 @@ double mean_neg_elbo(vae& model, const gendiv::data::dataset& d, std::uint64_t s
 /// single-threaded BLAS: for these shapes that beats threading every gemm, and every step of the
 /// evaluation (sampling, likelihoods, log-mean-exp) runs in parallel too. Chunk c draws from
 /// its own generator, seeded from (seed, c), so the result does not depend on the thread count.
+/// With device_eval omp or cpp the chunks run in order on the calling thread, as a GPU stream
+/// would: the products on all threads of BLAS, the reductions on the Thrust device path (OMP:
+/// all threads; CPP: sequential); the samples are the same, so is log p(x) up to rounding.
+/// `reduce_secs`: seconds in the reductions (host: summed over the threads that ran chunks).
 double mean_log_px(const vae& model, const gendiv::data::dataset& d, std::size_t K, std::uint64_t seed,
-                   int threads) {
+                   int threads, const std::string& device_eval, double& reduce_secs) {
     const std::size_t N = d.images.shape()[0];
     const std::size_t B = std::max<std::size_t>(1, 500 / K);
     const long chunks = static_cast<long>((N + B - 1) / B);
-    std::vector<double> sums(static_cast<std::size_t>(chunks), 0.0);
-    std::atomic<std::size_t> done{0};
+    std::vector<double> sums(static_cast<std::size_t>(chunks), 0.0), secs(sums.size(), 0.0);
+    auto chunk_seed = [seed](long c) { return seed ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(c + 1)); };
     examples::progress_bar bar("log p(x)", N);
+    if (device_eval != "host") {
+        vae local = model.evaluation_copy();
+        batcher bt;
+        auto run = [&](const auto& exec) {
+            for (long c = 0; c < chunks; ++c) {
+                const std::size_t first = static_cast<std::size_t>(c) * B, n = std::min(B, N - first);
+                examples::engine rng(chunk_seed(c));
+                sums[static_cast<std::size_t>(c)] =
+                    local.log_px_sum_device(exec, bt.rows(d, nullptr, first, n), n, K, rng, reduce_secs);
+                bar.update(first + n, 0);
+            }
+        };
+        if (device_eval == "omp")
+            run(thrust::omp::par);
+        else
+            run(thrust::cpp::par);
+        double s = 0;
+        for (double v : sums) s += v;
+        return s / static_cast<double>(N);
+    }
+    std::atomic<std::size_t> done{0};
     examples::set_blas_threads(1);
 #pragma omp parallel num_threads(threads)
     {
@@ -334,8 +419,9 @@ double mean_log_px(const vae& model, const gendiv::data::dataset& d, std::size_t
 #pragma omp for schedule(dynamic)
         for (long c = 0; c < chunks; ++c) {
             const std::size_t first = static_cast<std::size_t>(c) * B, n = std::min(B, N - first);
-            examples::engine rng(seed ^ (0x9e3779b97f4a7c15ULL * static_cast<std::uint64_t>(c + 1)));
-            sums[static_cast<std::size_t>(c)] = local.log_px_sum(bt.rows(d, nullptr, first, n), n, K, rng);
+            examples::engine rng(chunk_seed(c));
+            sums[static_cast<std::size_t>(c)] =
+                local.log_px_sum(bt.rows(d, nullptr, first, n), n, K, rng, &secs[static_cast<std::size_t>(c)]);
             done += n;
             if (omp_get_thread_num() == 0) bar.update(done.load(), 0);
         }
@@ -343,6 +429,7 @@ double mean_log_px(const vae& model, const gendiv::data::dataset& d, std::size_t
     examples::apply_threads(threads);
     double s = 0;
     for (double v : sums) s += v;
+    for (double v : secs) reduce_secs += v;
     return s / static_cast<double>(N);
 }
 
@@ -400,6 +487,10 @@ int main(int argc, char** argv) {
     app.add_option("--k", o.k, "importance samples per example for --objective iwae")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--eval-k", o.eval_k, "importance samples for the test log p(x) (0: skip)")->capture_default_str();
     app.add_flag("--shuffle", o.shuffle, "shuffle the training set every epoch (default: file order, as the seed)");
+    app.add_option("--device-eval", o.device_eval,
+                   "reductions of the test log p(x): host (xtensor, chunks on all threads), omp or cpp "
+                   "(gendiv's Thrust device path on that backend, chunks in order); prints the timing")
+        ->check(CLI::IsMember({"host", "omp", "cpp"}))->capture_default_str();
     app.add_option("--limit", o.limit, "train on the first N examples only and evaluate on as many (0: all)");
     app.add_option("--export-data", o.export_data,
                    "write the binarized splits as DIR/{train,valid,test}.u8 (for --data u8:DIR and "
@@ -494,9 +585,15 @@ int main(int argc, char** argv) {
         std::printf("test -ELBO: %.4f\n", test_elbo);
         if (o.eval_k > 0) {
             const auto t0 = std::chrono::steady_clock::now();
-            const double lpx = mean_log_px(model, splits.test, o.eval_k, o.seed + 99, o.threads);
+            double reduce_secs = 0;
+            const double lpx = mean_log_px(model, splits.test, o.eval_k, o.seed + 99, o.threads, o.device_eval,
+                                           reduce_secs);
             const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
             std::printf("test log p(x), importance sampled with K=%zu: %.4f  (%.1f s)\n", o.eval_k, lpx, secs);
+            if (app.count("--device-eval"))
+                std::printf("log p(x) evaluation, --device-eval %s: %.10g, %.3f s, of which reductions %.3f s%s\n",
+                            o.device_eval.c_str(), lpx, secs, reduce_secs,
+                            o.device_eval == "host" ? " (summed over threads)" : "");
         }
 
         // Pictures: 10×10 prior samples; 8 rows of (test input, reconstruction) pairs.
