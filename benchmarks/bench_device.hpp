@@ -19,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <thrust/fill.h>
@@ -107,26 +108,24 @@ inline std::vector<real> bits(std::size_t n, unsigned seed) {
 }
 
 // ---- shapes -------------------------------------------------------------------------------------
-// (B, D) per kernel, and the number of input floats each reads (for the reduce ceilings).
 
-constexpr long bernoulli_d = 784, normal_d = 100;
+/// A kernel, how many (B × D) input arrays it reads, and its (B, D) shapes: the seed's batch,
+/// then about 10^6, 10^7 and 10^8 elements (log_mean_exp: 64×200 up to 10^5×1000).
+struct kernel_spec {
+    std::string name;
+    long arrays;
+    std::vector<std::pair<long, long>> shapes;
+};
 
-/// log_mean_exp over (B, K): the seed's (64, 200) up to 10^8 floats.
-#define GENDIV_BENCH_LME_SHAPES                                                                  \
-    Args({64, 200})->Args({10000, 200})->Args({10000, 1000})->Args({100000, 1000})
-/// Bernoulli from logits, (B, 784): the seed's batch, then ~10^6, 10^7, 10^8 elements.
-#define GENDIV_BENCH_BERNOULLI_SHAPES                                                            \
-    Args({64, 784})->Args({1276, 784})->Args({12756, 784})->Args({127551, 784})
-/// Normal log-density and Gaussian KL, (B, 100): the seed's batch, then 10^6, 10^7, 10^8.
-#define GENDIV_BENCH_NORMAL_SHAPES                                                               \
-    Args({64, 100})->Args({10000, 100})->Args({100000, 100})->Args({1000000, 100})
-/// thrust::reduce over every input float count above: lme (1 array), Bernoulli (2 arrays),
-/// Normal (3), KL (4).
-#define GENDIV_BENCH_REDUCE_SIZES                                                                \
-    Arg(12800)->Arg(2000000)->Arg(10000000)->Arg(100000000)                     /* lme */        \
-        ->Arg(2 * 64 * 784)->Arg(2 * 1276 * 784)->Arg(2 * 12756 * 784)->Arg(2 * 127551 * 784)    \
-        ->Arg(3 * 6400)->Arg(3 * 1000000)->Arg(3 * 10000000)->Arg(300000000)    /* Normal */     \
-        ->Arg(4 * 6400)->Arg(4 * 1000000)->Arg(4 * 10000000)->Arg(400000000)    /* KL */
+inline const std::vector<kernel_spec>& kernels() {
+    static const std::vector<kernel_spec> k = {
+        {"log_mean_exp", 1, {{64, 200}, {10000, 200}, {10000, 1000}, {100000, 1000}}},
+        {"bernoulli_logits", 2, {{64, 784}, {1276, 784}, {12756, 784}, {127551, 784}}},
+        {"normal", 3, {{64, 100}, {10000, 100}, {100000, 100}, {1000000, 100}}},
+        {"kl", 4, {{64, 100}, {10000, 100}, {100000, 100}, {1000000, 100}}},
+    };
+    return k;
+}
 
 // ---- the kernels on a Thrust system ------------------------------------------------------------
 // Sys provides: policy() (an execution policy), sync() (waits for the device), and
@@ -207,18 +206,33 @@ void BM_reduce(benchmark::State& state) {
     set_counters(state, sizeof(real) * n, n);
 }
 
-}  // namespace bench_device
+using bench_fn = void (*)(benchmark::State&);
 
-/// Registers every device kernel and the reduce ceilings for one system type (at namespace scope
-/// after `using namespace bench_device;`: Google Benchmark's macros take unqualified names).
-#define GENDIV_BENCH_DEVICE_SYSTEM(Sys)                                                               \
-    BENCHMARK_TEMPLATE(BM_log_mean_exp, Sys)                                            \
-        ->GENDIV_BENCH_LME_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();                      \
-    BENCHMARK_TEMPLATE(BM_bernoulli_logits, Sys)                                        \
-        ->GENDIV_BENCH_BERNOULLI_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();                \
-    BENCHMARK_TEMPLATE(BM_normal, Sys)                                                  \
-        ->GENDIV_BENCH_NORMAL_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();                   \
-    BENCHMARK_TEMPLATE(BM_kl, Sys)                                                      \
-        ->GENDIV_BENCH_NORMAL_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();                   \
-    BENCHMARK_TEMPLATE(BM_reduce, Sys)                                                  \
-        ->GENDIV_BENCH_REDUCE_SIZES->Unit(benchmark::kMicrosecond)->UseRealTime()
+template <class Sys>
+bench_fn device_kernel(const std::string& name) {
+    if (name == "log_mean_exp") return &BM_log_mean_exp<Sys>;
+    if (name == "bernoulli_logits") return &BM_bernoulli_logits<Sys>;
+    if (name == "normal") return &BM_normal<Sys>;
+    return &BM_kl<Sys>;
+}
+
+inline void add(const std::string& name, bench_fn fn, const std::vector<int64_t>& args) {
+    benchmark::RegisterBenchmark(name.c_str(), fn)->Args(args)->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+/// Registers, shape by shape: `extra(kernel, B, D)` (the host path, floors), the kernel on every
+/// system `Sys...` (named `names`), then thrust::reduce over the same input floats on each
+/// system, so that measurements compared with each other run seconds apart, not minutes.
+template <class... Sys, class Extra>
+void register_all(const std::vector<std::string>& names, Extra extra) {
+    for (const auto& k : kernels())
+        for (const auto& [B, D] : k.shapes) {
+            extra(k, B, D);
+            std::size_t i = 0;
+            ((add("BM_" + k.name + "<" + names[i++] + ">", device_kernel<Sys>(k.name), {B, D})), ...);
+            i = 0;
+            ((add("BM_reduce<" + names[i++] + ">", &BM_reduce<Sys>, {k.arrays * B * D})), ...);
+        }
+}
+
+}  // namespace bench_device

@@ -102,19 +102,18 @@ void BM_floor_memory(benchmark::State& state) {
 
 }  // namespace
 
-using namespace bench_device;
-
-BENCHMARK(BM_host_log_mean_exp)->GENDIV_BENCH_LME_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_host_bernoulli_logits)->GENDIV_BENCH_BERNOULLI_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_host_normal)->GENDIV_BENCH_NORMAL_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_host_kl)->GENDIV_BENCH_NORMAL_SHAPES->Unit(benchmark::kMicrosecond)->UseRealTime();
-BENCHMARK(BM_floor_memory)->GENDIV_BENCH_REDUCE_SIZES->Unit(benchmark::kMicrosecond)->UseRealTime();
-GENDIV_BENCH_DEVICE_SYSTEM(omp_sys);
-GENDIV_BENCH_DEVICE_SYSTEM(cpp_sys);
-
 int main(int argc, char** argv) {
     bench_device::parse_peak_flags(argc, argv, 32, "2-thread SIMD sum, ../shared/TOOLCHAIN.md");
     benchmark::AddCustomContext("omp_max_threads", std::to_string(omp_get_max_threads()));
+    bench_device::register_all<omp_sys, cpp_sys>(
+        {"omp_sys", "cpp_sys"}, [](const bench_device::kernel_spec& k, long B, long D) {
+            const bench_device::bench_fn host = k.name == "log_mean_exp"       ? &BM_host_log_mean_exp
+                                                : k.name == "bernoulli_logits" ? &BM_host_bernoulli_logits
+                                                : k.name == "normal"           ? &BM_host_normal
+                                                                               : &BM_host_kl;
+            bench_device::add("BM_host_" + k.name, host, {B, D});
+            bench_device::add("BM_floor_memory", &BM_floor_memory, {k.arrays * B * D});
+        });
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();

@@ -23,14 +23,11 @@ struct cuda_sys {
 
 }  // namespace
 
-using namespace bench_device;
-
-GENDIV_BENCH_DEVICE_SYSTEM(cuda_sys);
-
 int main(int argc, char** argv) {
     bench_device::parse_peak_flags(argc, argv, 3350, "H100 SXM HBM3");
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) benchmark::AddCustomContext("gpu", prop.name);
+    bench_device::register_all<cuda_sys>({"cuda_sys"}, [](const bench_device::kernel_spec&, long, long) {});
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
     benchmark::RunSpecifiedBenchmarks();
