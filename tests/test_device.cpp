@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include <thrust/device_vector.h>
@@ -21,67 +22,19 @@
 #include "gendiv/kl.hpp"
 #include "gendiv/likelihood.hpp"
 #include "gendiv/log_sum_exp.hpp"
+#include "support/device.hpp"
 #include "support/numeric.hpp"
 
 namespace {
 
-using gendiv::test::ulp_distance;
-
-template <class T>
-thrust::device_vector<T> to_device(const xt::xarray<T>& a) {
-    return thrust::device_vector<T>(a.begin(), a.end());
-}
-
-template <class T>
-std::vector<T> to_host(const thrust::device_vector<T>& d) {
-    thrust::host_vector<T> h = d;
-    return std::vector<T>(h.begin(), h.end());
-}
-
-/// Row sums: |device − host| ≤ tol·(Σ|terms| scale); NaN/inf patterns must match exactly.
-template <class T, class A>
-void check_close(const std::vector<T>& dev, const A& host, double rel) {
-    BOOST_REQUIRE_EQUAL(dev.size(), host.size());
-    for (std::size_t i = 0; i < dev.size(); ++i) {
-        const double d = dev[i], h = host(i);
-        if (std::isnan(h) || std::isinf(h)) {
-            BOOST_CHECK_MESSAGE((std::isnan(d) && std::isnan(h)) || d == h,
-                                "row " << i << ": device " << d << " host " << h);
-            continue;
-        }
-        BOOST_CHECK_MESSAGE(std::abs(d - h) <= rel * std::max(1.0, std::abs(h)),
-                            "row " << i << ": device " << d << " host " << h);
-    }
-}
-
-/// Element-wise results of the same kernel on the same inputs: equal up to how the compiler
-/// contracted a·b + c into FMAs in the scalar (device) and SIMD (host) loops, i.e. a few ulp of
-/// the result, or a few ulp of the array's scale where the result comes from a cancellation.
-template <class T, class A>
-void check_elementwise(const std::vector<T>& dev, const A& host) {
-    BOOST_REQUIRE_EQUAL(dev.size(), host.size());
-    double scale = 0;
-    for (std::size_t i = 0; i < dev.size(); ++i)
-        if (std::isfinite(static_cast<double>(host.flat(i))))
-            scale = std::max(scale, std::abs(static_cast<double>(host.flat(i))));
-    const double eps = std::numeric_limits<T>::epsilon();
-    for (std::size_t i = 0; i < dev.size(); ++i) {
-        const double d = dev[i], h = host.flat(i);
-        if (!std::isfinite(h)) {
-            BOOST_CHECK_MESSAGE((std::isnan(d) && std::isnan(h)) || d == h,
-                                "entry " << i << ": device " << d << " host " << h);
-            continue;
-        }
-        BOOST_CHECK_MESSAGE(ulp_distance(dev[i], static_cast<T>(host.flat(i))) <= 4 ||
-                                std::abs(d - h) <= 8 * eps * scale,
-                            "entry " << i << ": device " << d << " host " << h);
-    }
-}
-
-template <class T>
-double row_tol(std::size_t n) {
-    return 4.0 * static_cast<double>(n) * std::numeric_limits<T>::epsilon();
-}
+using gendiv::test::check_close;
+using gendiv::test::check_close_scaled;
+using gendiv::test::check_elementwise;
+using gendiv::test::message_names;
+using gendiv::test::row_tol;
+using gendiv::test::same_values;
+using gendiv::test::to_device;
+using gendiv::test::to_host;
 
 }  // namespace
 
@@ -223,4 +176,215 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(normal_and_kl_match_host, T, types) {
     check_elementwise(to_host(g1), hk.logvar_q);
     check_elementwise(to_host(g2), hk.mu_p);
     check_elementwise(to_host(g3), hk.logvar_p);
+}
+
+// ---- Monte Carlo KL (device/kl.hpp) ----------------------------------------------------------
+
+// Bounds: the value of row b sums S·D terms in another order than the host path (which sums
+// each sample's D terms in SIMD lanes of T, then the S partial sums in double), so
+// |device − host| ≤ 4·S·D·ε·A_b with A_b = (1/S)·Σ_{s,d} |term| (the reordered-summation
+// bound). The gradient sums its S terms per coordinate in T in the same order as the host
+// path: 4 ulp (FMA contraction) or 8ε of the array's scale.
+BOOST_AUTO_TEST_CASE_TEMPLATE(kl_mc_matches_host, T, types) {
+    const std::size_t S = 7, B = 5, D = 40;
+    xt::xarray<T> mq = gendiv::test::uniform<T>({B, D}, -3, 3, 41);
+    xt::xarray<T> lq = gendiv::test::uniform<T>({B, D}, -6, 6, 42);
+    xt::xarray<T> mp = gendiv::test::uniform<T>({B, D}, -1, 1, 43);
+    xt::xarray<T> lp = gendiv::test::uniform<T>({B, D}, -2, 2, 44);
+    xt::xarray<T> eps = gendiv::test::uniform<T>({S, B, D}, -3, 3, 45);
+    // Extremes: log-variances at ±80 (e^{±80} overflows float), and q = p exactly in row 4.
+    lq(0, 0) = T(80);
+    lp(0, 0) = T(-80);
+    lq(1, 1) = T(-80);
+    lp(1, 2) = T(80);
+    for (std::size_t d = 0; d < D; ++d) {
+        mp(4, d) = mq(4, d);
+        lp(4, d) = lq(4, d);
+    }
+    auto dmq = to_device(mq), dlq = to_device(lq), dmp = to_device(mp), dlp = to_device(lp),
+         deps = to_device(eps);
+    thrust::device_vector<T> out(B);
+    gendiv::device::kl_gaussian_gaussian_mc(thrust::device, dmq.begin(), dlq.begin(), dmp.begin(),
+                                            dlp.begin(), deps.begin(), S, B, D, out.begin());
+    const auto host = gendiv::kl_gaussian_gaussian_mc(mq, lq, mp, lp, eps);
+    std::vector<double> scale(B, 0.0);
+    for (std::size_t b = 0; b < B; ++b) {
+        for (std::size_t s = 0; s < S; ++s)
+            for (std::size_t d = 0; d < D; ++d)
+                scale[b] += std::abs(static_cast<double>(gendiv::detail::kl_normal_mc_fn{}(
+                    mq(b, d), lq(b, d), mp(b, d), lp(b, d), eps(s, b, d))));
+        scale[b] /= static_cast<double>(S);
+    }
+    const auto dev = to_host(out);
+    check_close_scaled(dev, host, scale, row_tol<T>(S * D));
+    BOOST_CHECK_EQUAL(dev[4], T(0));  // KL(q‖q) = 0 exactly, sample by sample
+
+    xt::xarray<T> u = gendiv::test::uniform<T>({B}, -2, 2, 46);
+    auto du = to_device(u);
+    thrust::device_vector<T> g0(B * D), g1(B * D), g2(B * D), g3(B * D);
+    gendiv::device::kl_gaussian_gaussian_mc_grad(thrust::device, dmq.begin(), dlq.begin(), dmp.begin(),
+                                                 dlp.begin(), deps.begin(), du.begin(), S, B, D,
+                                                 g0.begin(), g1.begin(), g2.begin(), g3.begin());
+    const auto hg = gendiv::kl_gaussian_gaussian_mc_grad(mq, lq, mp, lp, eps, u);
+    check_elementwise(to_host(g0), hg.mu_q);
+    check_elementwise(to_host(g1), hg.logvar_q);
+    check_elementwise(to_host(g2), hg.mu_p);
+    check_elementwise(to_host(g3), hg.logvar_p);
+
+    // No-policy overloads on containers (sizes checked) give the same bits.
+    thrust::device_vector<T> out2(B), h0(B * D), h1(B * D), h2(B * D), h3(B * D);
+    gendiv::device::kl_gaussian_gaussian_mc(dmq, dlq, dmp, dlp, deps, S, B, D, out2);
+    BOOST_CHECK(same_values(to_host(out2), dev));
+    gendiv::device::kl_gaussian_gaussian_mc_grad(dmq, dlq, dmp, dlp, deps, du, S, B, D, h0, h1, h2, h3);
+    BOOST_CHECK(same_values(to_host(h0), to_host(g0)));
+    BOOST_CHECK(same_values(to_host(h3), to_host(g3)));
+}
+
+BOOST_AUTO_TEST_CASE(kl_mc_converges_to_analytic) {
+    // Identity: the MC estimate with S = 4000 samples is within 5 standard errors of the
+    // analytic KL (standard error estimated from the per-sample values).
+    const std::size_t S = 4000, B = 2, D = 3;
+    xt::xarray<double> mq = gendiv::test::uniform<double>({B, D}, -1, 1, 51);
+    xt::xarray<double> lq = gendiv::test::uniform<double>({B, D}, -1, 1, 52);
+    xt::xarray<double> mp = xt::zeros<double>({B, D}), lp = xt::zeros<double>({B, D});
+    std::mt19937_64 rng(53);
+    std::normal_distribution<double> normal;
+    xt::xarray<double> eps = xt::xarray<double>::from_shape({S, B, D});
+    for (auto& e : eps) e = normal(rng);
+    auto dmq = to_device(mq), dlq = to_device(lq), dmp = to_device(mp), dlp = to_device(lp),
+         deps = to_device(eps);
+    thrust::device_vector<double> mc(B), exact(B), one(B);
+    gendiv::device::kl_gaussian_gaussian_mc(dmq, dlq, dmp, dlp, deps, S, B, D, mc);
+    gendiv::device::kl_gaussian_gaussian_analytic(dmq, dlq, dmp, dlp, B, D, exact);
+    for (std::size_t b = 0; b < B; ++b) {
+        double s1 = 0, s2 = 0;
+        for (std::size_t s = 0; s < S; ++s) {
+            double v = 0;
+            for (std::size_t d = 0; d < D; ++d)
+                v += gendiv::detail::kl_normal_mc_fn{}(mq(b, d), lq(b, d), mp(b, d), lp(b, d),
+                                                       eps(s, b, d));
+            s1 += v;
+            s2 += v * v;
+        }
+        const double var = s2 / S - (s1 / S) * (s1 / S);
+        const double se = std::sqrt(var / S);
+        BOOST_CHECK_LE(std::abs(static_cast<double>(mc[b]) - static_cast<double>(exact[b])), 5 * se);
+    }
+}
+
+// ---- log_mean_exp_grad (device/log_sum_exp.hpp) ------------------------------------------------
+
+// Bound: the weights e^{x − lme − log n} inherit the relative error of the row's log-mean-exp
+// (4nε, a different summation order) times |x − lse| ≤ 2e4 here, so the test allows
+// 30·4nε·|g| plus the underflow threshold; −inf rows give 0 and NaN rows NaN, exactly.
+BOOST_AUTO_TEST_CASE_TEMPLATE(log_mean_exp_grad_matches_host, T, types) {
+    const std::size_t B = 6, K = 200;
+    xt::xarray<T> x = gendiv::test::uniform<T>({B, K}, -30, 30, 61);
+    for (std::size_t k = 0; k < K; ++k) x(0, k) = -std::numeric_limits<T>::infinity();
+    x(1, 0) = T(1e4);
+    x(1, 1) = T(-1e4);
+    x(2, 7) = std::numeric_limits<T>::infinity();
+    x(3, 9) = std::numeric_limits<T>::quiet_NaN();
+    x(4, 3) = T(-1e4);
+    xt::xarray<T> u = gendiv::test::uniform<T>({B}, 0.5, 2, 62);
+    auto dx = to_device(x), du = to_device(u);
+    thrust::device_vector<T> lme(B), g(B * K), g2(B * K), work(B);
+    gendiv::device::log_mean_exp(thrust::device, dx.begin(), B, K, lme.begin());
+    check_close(to_host(lme), gendiv::log_mean_exp(x), row_tol<T>(K));
+    gendiv::device::log_mean_exp_grad(thrust::device, dx.begin(), lme.begin(), du.begin(), B, K,
+                                      work.begin(), g.begin());
+    const auto host = gendiv::log_mean_exp_grad(x, u).x;
+    const auto gd = to_host(g);
+    for (std::size_t i = 0; i < gd.size(); ++i) {
+        const double d = gd[i], h = host.flat(i);
+        if (!std::isfinite(h)) {
+            BOOST_CHECK_MESSAGE(gendiv::test::same_non_finite(d, h), "entry " << i << ": " << d << " vs " << h);
+            continue;
+        }
+        BOOST_CHECK_MESSAGE(std::abs(d - h) <= 30 * row_tol<T>(K) * std::abs(h) +
+                                                   std::numeric_limits<T>::min(),
+                            "entry " << i << ": device " << d << " host " << h);
+    }
+    // Without a workspace (a temporary buffer) and without a policy: the same bits.
+    gendiv::device::log_mean_exp_grad(thrust::device, dx.begin(), lme.begin(), du.begin(), B, K,
+                                      g2.begin());
+    BOOST_CHECK(same_values(to_host(g2), gd));
+    thrust::fill(g2.begin(), g2.end(), T(0));
+    gendiv::device::log_mean_exp_grad(dx, lme, du, B, K, g2);
+    BOOST_CHECK(same_values(to_host(g2), gd));
+}
+
+// ---- no-policy overloads and argument checks -----------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(no_policy_overloads_match_policy_overloads) {
+    const std::size_t B = 3, D = 50;
+    xt::xarray<double> mu = gendiv::test::uniform<double>({B, D}, -2, 2, 71);
+    xt::xarray<double> lv = gendiv::test::uniform<double>({B, D}, -2, 2, 72);
+    xt::xarray<double> z = gendiv::test::uniform<double>({B, D}, -2, 2, 73);
+    auto dm = to_device(mu), dl = to_device(lv), dz = to_device(z);
+    thrust::device_vector<double> a(B), b(B), c(B);
+    gendiv::device::log_likelihood_normal(thrust::device, dm.begin(), dl.begin(), dz.begin(), B, D,
+                                          a.begin());
+    gendiv::device::log_likelihood_normal(dm.begin(), dl.begin(), dz.begin(), B, D, b.begin());
+    gendiv::device::log_likelihood_normal(dm, dl, dz, B, D, c);
+    BOOST_CHECK(to_host(a) == to_host(b));
+    BOOST_CHECK(to_host(a) == to_host(c));
+    // A constant iterator first has no system: the next range decides.
+    thrust::constant_iterator<double> zero(0.0);
+    gendiv::device::kl_gaussian_gaussian_analytic(thrust::device, dm.begin(), dl.begin(), zero, zero,
+                                                  B, D, a.begin());
+    gendiv::device::kl_gaussian_gaussian_analytic(zero, zero, dm, dl, B, D, b);
+    gendiv::device::kl_gaussian_gaussian_analytic(dm, dl, zero, zero, B, D, c);
+    BOOST_CHECK(to_host(a) == to_host(c));
+    BOOST_CHECK(to_host(b)[0] >= 0.0);
+    // Host containers work too (thrust::host through their iterators' system).
+    std::vector<double> hm(mu.begin(), mu.end()), hl(lv.begin(), lv.end()), hz(z.begin(), z.end()),
+        ho(B);
+    gendiv::device::log_likelihood_normal(hm, hl, hz, B, D, ho);
+    const auto expect = gendiv::log_likelihood_normal(mu, lv, z);
+    for (std::size_t i = 0; i < B; ++i)
+        BOOST_CHECK_LE(std::abs(ho[i] - expect(i)), row_tol<double>(D) * std::abs(expect(i)));
+}
+
+BOOST_AUTO_TEST_CASE(device_argument_errors_name_function_argument_and_sizes) {
+    thrust::device_vector<double> x(12, 0.5), y(12, 0.5), small(11, 0.5), out(3), g(12);
+    // A container whose size is not batch·length.
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::log_likelihood_normal(x, small, y, 3, 4, out), gendiv::error,
+        (message_names{{"device::log_likelihood_normal", "'logvar'", "11", "batch·length = 3·4 = 12"}}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_sum_exp(thrust::device, x, 3, 4, small), gendiv::error,
+                          (message_names{{"device::log_sum_exp", "'out'", "11", "batch = 3"}}));
+    // num_samples = 0 and a wrong eps size.
+    thrust::device_vector<double> eps(24, 0.0);
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 0, 3, 4, out), gendiv::error,
+        (message_names{{"device::kl_gaussian_gaussian_mc", "'num_samples' is 0"}}));
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 3, 3, 4, out), gendiv::error,
+        (message_names{{"device::kl_gaussian_gaussian_mc", "'eps'", "24",
+                        "num_samples·batch·length = 3·3·4 = 36"}}));
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::kl_gaussian_gaussian_mc_grad(x, y, x, y, eps, out, 0, 3, 4, g, g, g, g),
+        gendiv::error, (message_names{{"device::kl_gaussian_gaussian_mc_grad", "'num_samples' is 0"}}));
+    // log_mean_exp over empty rows, a workspace that is too small, an overflowing B·D.
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_mean_exp(thrust::device, x.begin(), 3, 0, out.begin()),
+                          gendiv::error, (message_names{{"device::log_mean_exp", "'n' is 0"}}));
+    thrust::device_vector<double> lse(3, 0.0), u(3, 1.0), work(2);
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::log_sum_exp_grad(thrust::device, x, lse, u, 3, 4, work, g), gendiv::error,
+        (message_names{{"device::log_sum_exp_grad", "'workspace'", "2", "at least batch = 3"}}));
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::log_mean_exp_grad(thrust::device, x.begin(), lse.begin(), u.begin(), 3, 0,
+                                          g.begin()),
+        gendiv::error, (message_names{{"device::log_mean_exp_grad", "'n' is 0"}}));
+    const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::log_sum_exp(thrust::device, x.begin(), huge, 3, out.begin()), gendiv::error,
+        (message_names{{"device::log_sum_exp", "overflows"}}));
+    // Bernoulli probabilities outside [0, 1], named.
+    thrust::device_vector<double> bad(12, 0.5);
+    bad[5] = 1.5;
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_grad(bad, y, u, 3, 4, g),
+                          gendiv::error,
+                          (message_names{{"device::log_likelihood_bernoulli_grad", "'mu'", "[0, 1]"}}));
 }

@@ -27,23 +27,6 @@
 
 namespace gendiv {
 
-/// True for the tag types of detail/f_divergence_kernels.hpp and any user type with the same
-/// static members (name, f, f_prime, conjugate, activation, conjugate_of_activation and the
-/// derivatives of the last two).
-template <class D, class = void>
-struct is_f_divergence : std::false_type {};
-
-template <class D>
-struct is_f_divergence<
-    D, std::void_t<decltype(D::name), decltype(D::f(0.0)), decltype(D::f_prime(0.0)),
-                   decltype(D::conjugate(0.0)), decltype(D::activation(0.0)),
-                   decltype(D::activation_prime(0.0)), decltype(D::conjugate_of_activation(0.0)),
-                   decltype(D::conjugate_of_activation_prime(0.0)),
-                   decltype(D::f_slope_at_infinity)>> : std::true_type {};
-
-template <class D>
-inline constexpr bool is_f_divergence_v = is_f_divergence<D>::value;
-
 /// Gradient of a critic objective (f_gan_objective, wasserstein_objective) with respect to the
 /// raw critic outputs; each member has its argument's shape ((B,) or (B, 1)).
 template <class T>

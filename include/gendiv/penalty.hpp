@@ -37,6 +37,7 @@
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/math.hpp"
+#include "gendiv/detail/penalty_kernels.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
 
@@ -105,11 +106,7 @@ row_norm<T> stable_row_norm(const T* p, std::size_t n) {
         r.norm = r.scaled = a;
         return r;
     }
-    int e = 0;
-    (void)std::frexp(a, &e);  // a = m·2^e, m in [1/2, 1)
-    int k = -e;
-    if (k < std::numeric_limits<T>::min_exponent - 1) k = std::numeric_limits<T>::min_exponent - 1;
-    if (k > std::numeric_limits<T>::max_exponent - 1) k = std::numeric_limits<T>::max_exponent - 1;
+    const int k = norm_scale_exponent(a);
     r.scale = std::ldexp(T(1), k);
     const T s = r.scale;
     const T ss = simd_sum<T>(n, [&](std::size_t i, auto tag) {
@@ -136,11 +133,6 @@ std::vector<row_norm<T>> row_norms(const flat<T>& g) {
     return out;
 }
 
-inline void check_lambda(const char* function, double lambda) {
-    if (!(lambda >= 0.0 && lambda < std::numeric_limits<double>::infinity()))
-        fail(function, "argument 'lambda' is ", lambda, " but must be finite and non-negative");
-}
-
 template <class T>
 void check_penalty_input(const char* function, const flat<T>& g) {
     if (g.dimension() < 1)
@@ -149,13 +141,6 @@ void check_penalty_input(const char* function, const flat<T>& g) {
     if (g.shape()[0] == 0)
         fail(function, "argument 'grad' has shape ", shape_string(g.shape()),
              ": the mean over an empty batch is undefined");
-}
-
-/// w_b = ‖g_b‖ - 1 (two-sided) or max(0, ‖g_b‖ - 1) (one-sided); the penalty is λ/B Σ w_b².
-template <class T>
-T penalty_excess(T norm, bool one_sided) {
-    const T w = norm - T(1);
-    return (one_sided && !(w > T(0))) ? (w != w ? w : T(0)) : w;
 }
 
 template <class T, class E>
@@ -168,10 +153,7 @@ T penalty_impl(const char* function, const xt::xexpression<E>& grad, double lamb
     // overflows early, and a double one only when the result itself exceeds the range.
     const double c = std::sqrt(lambda / static_cast<double>(norms.size()));
     double sum = 0;
-    for (const auto& n : norms) {
-        const double w = c * static_cast<double>(penalty_excess(n.norm, one_sided));
-        sum += w * w;
-    }
+    for (const auto& n : norms) sum += penalty_row_term(c, n.norm, one_sided);
     return static_cast<T>(sum);
 }
 
@@ -196,7 +178,7 @@ penalty_gradient<T> penalty_grad_impl(const char* function, const xt::xexpressio
             return;
         }
         const T coef = two_lambda_over_b * penalty_excess(n.norm, one_sided);
-        store(o + i, V(coef) * ((load<V>(p + i) * V(n.scale)) / V(n.scaled)));
+        store(o + i, penalty_grad_fn{}(load<V>(p + i), V(n.scale), V(n.scaled), V(coef)));
     });
     return {std::move(out)};
 }
@@ -274,8 +256,8 @@ auto interpolate(const xt::xexpression<ER>& x_real, const xt::xexpression<EF>& x
     T* o = out.data();
     detail::rows_for<T>(r.batch, r.length, [&](std::size_t b, std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
-        const V tb(tp[b]), ub(T(1) - tp[b]);
-        detail::store(o + i, tb * detail::load<V>(rp + i) + ub * detail::load<V>(fp + i));
+        detail::store(o + i, detail::interpolate_fn{}(V(tp[b]), detail::load<V>(rp + i),
+                                                      detail::load<V>(fp + i)));
     });
     return out;
 }
@@ -300,13 +282,15 @@ auto interpolate_grad(const xt::xexpression<ER>& x_real, const xt::xexpression<E
     T *gr = g.x_real.data(), *gf = g.x_fake.data();
     detail::rows_for<T>(r.batch, r.length, [&](std::size_t b, std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
-        const V ui = detail::load<V>(up + i);
-        detail::store(gr + i, V(tp[b]) * ui);
-        detail::store(gf + i, V(T(1) - tp[b]) * ui);
+        V d_real, d_fake;
+        detail::interpolate_grad_fn{}(V(tp[b]), detail::load<V>(up + i), d_real, d_fake);
+        detail::store(gr + i, d_real);
+        detail::store(gf + i, d_fake);
     });
     detail::rows_sum<T>(r.batch, r.length, g.t.data(), [&](std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
-        return detail::load<V>(up + i) * (detail::load<V>(rp + i) - detail::load<V>(fp + i));
+        return detail::interpolate_grad_fn{}.t_term(detail::load<V>(up + i), detail::load<V>(rp + i),
+                                                    detail::load<V>(fp + i));
     });
     return g;
 }

@@ -34,6 +34,10 @@ GENDIV_HD inline float  fmax(float x, float y)   { return ::fmaxf(x, y); }
 GENDIV_HD inline double fmax(double x, double y) { return ::fmax(x, y); }
 GENDIV_HD inline float  fmin(float x, float y)   { return ::fminf(x, y); }
 GENDIV_HD inline double fmin(double x, double y) { return ::fmin(x, y); }
+GENDIV_HD inline float  frexp(float x, int* e)  { return ::frexpf(x, e); }
+GENDIV_HD inline double frexp(double x, int* e) { return ::frexp(x, e); }
+GENDIV_HD inline float  ldexp(float x, int e)   { return ::ldexpf(x, e); }
+GENDIV_HD inline double ldexp(double x, int e)  { return ::ldexp(x, e); }
 // clang-format on
 
 /// Branch-free choice for scalars; xsimd::select serves batches through ADL.

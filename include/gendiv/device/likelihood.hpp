@@ -1,6 +1,7 @@
 // gendiv/device/likelihood.hpp: the likelihoods of likelihood.hpp over Thrust ranges.
 // Each function reads row-major (B × D) ranges and writes B row sums; the scalar kernels are
-// the host path's own (detail/kernels.hpp), so host and device cannot drift apart.
+// the host path's own (detail/kernels.hpp), so host and device cannot drift apart. Arguments,
+// policies and containers: device/arguments.hpp.
 #pragma once
 
 #include <cstddef>
@@ -39,82 +40,152 @@ struct normal_grad_tuple {
 }  // namespace detail
 
 /// out[b] = Σ_d log Bernoulli(t | sigmoid(x)) over row b: see gendiv::log_likelihood_bernoulli_logits.
-/// @throws gendiv::error when a target lies outside [0, 1].
-template <class Policy, class X, class Tg, class Out>
-void log_likelihood_bernoulli_logits(const Policy& exec, X logits, Tg target, std::size_t batch,
-                                     std::size_t length, Out out) {
-    using T = typename thrust::iterator_traits<Out>::value_type;
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli_logits", "target", target,
-                                batch * length, batch, length);
-    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(logits, target)),
+/// logits, target: (B × D) ranges; out: B values.
+/// @throws gendiv::error when a target lies outside [0, 1] or a container's size disagrees.
+template <class Policy, class X, class Tg, class Out, detail::if_policy<Policy> = 0>
+void log_likelihood_bernoulli_logits(const Policy& exec, X&& logits, Tg&& target, std::size_t batch,
+                                     std::size_t length, Out&& out) {
+    constexpr const char* fn = "device::log_likelihood_bernoulli_logits";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<Out>;
+    auto x = detail::range_begin(fn, "logits", logits, n);
+    auto t = detail::range_begin(fn, "target", target, n);
+    auto o = detail::range_begin(fn, "out", out, detail::batch_extent(batch));
+    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
+    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(x, t)),
                                              detail::apply2<T, gendiv::detail::bernoulli_logits_fn>{});
-    detail::row_sums(exec, v, batch, length, out);
+    detail::row_sums(exec, v, batch, length, o);
 }
 
-/// g = u[b] · (t − σ(x)): see gendiv::log_likelihood_bernoulli_logits_grad.
-template <class Policy, class X, class Tg, class U, class G>
-void log_likelihood_bernoulli_logits_grad(const Policy& exec, X logits, Tg target, U upstream,
-                                          std::size_t batch, std::size_t length, G g) {
-    using T = typename thrust::iterator_traits<G>::value_type;
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli_logits_grad", "target",
-                                target, batch * length, batch, length);
-    auto args = thrust::make_zip_iterator(
-        thrust::make_tuple(logits, target, detail::per_element(upstream, length)));
-    thrust::transform(exec, args, args + batch * length, g,
+template <class X, class Tg, class Out, detail::if_not_policy<X> = 0>
+void log_likelihood_bernoulli_logits(X&& logits, Tg&& target, std::size_t batch, std::size_t length,
+                                     Out&& out) {
+    log_likelihood_bernoulli_logits(detail::system_of(logits, target, out), logits, target, batch,
+                                    length, out);
+}
+
+/// g = u[b] · (t − σ(x)): see gendiv::log_likelihood_bernoulli_logits_grad. upstream: B values;
+/// g: (B × D).
+template <class Policy, class X, class Tg, class U, class G, detail::if_policy<Policy> = 0>
+void log_likelihood_bernoulli_logits_grad(const Policy& exec, X&& logits, Tg&& target, U&& upstream,
+                                          std::size_t batch, std::size_t length, G&& g) {
+    constexpr const char* fn = "device::log_likelihood_bernoulli_logits_grad";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<G>;
+    auto x = detail::range_begin(fn, "logits", logits, n);
+    auto t = detail::range_begin(fn, "target", target, n);
+    auto u = detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch));
+    auto o = detail::range_begin(fn, "g", g, n);
+    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
+    auto args = thrust::make_zip_iterator(thrust::make_tuple(x, t, detail::per_element(u, length)));
+    thrust::transform(exec, args, args + n.size, o,
                       detail::scaled_grad2<T, gendiv::detail::bernoulli_logits_grad_fn>{});
 }
 
+template <class X, class Tg, class U, class G, detail::if_not_policy<X> = 0>
+void log_likelihood_bernoulli_logits_grad(X&& logits, Tg&& target, U&& upstream, std::size_t batch,
+                                          std::size_t length, G&& g) {
+    log_likelihood_bernoulli_logits_grad(detail::system_of(logits, target, upstream, g), logits,
+                                         target, upstream, batch, length, g);
+}
+
 /// out[b] = Σ_d t log μ + (1 − t) log(1 − μ): see gendiv::log_likelihood_bernoulli.
+/// mu, target: (B × D) ranges; out: B values.
 /// @throws gendiv::error when a probability or target lies outside [0, 1].
-template <class Policy, class M, class Tg, class Out>
-void log_likelihood_bernoulli(const Policy& exec, M mu, Tg target, std::size_t batch,
-                              std::size_t length, Out out) {
-    using T = typename thrust::iterator_traits<Out>::value_type;
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli", "mu", mu, batch * length,
-                                batch, length);
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli", "target", target,
-                                batch * length, batch, length);
-    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(mu, target)),
+template <class Policy, class M, class Tg, class Out, detail::if_policy<Policy> = 0>
+void log_likelihood_bernoulli(const Policy& exec, M&& mu, Tg&& target, std::size_t batch,
+                              std::size_t length, Out&& out) {
+    constexpr const char* fn = "device::log_likelihood_bernoulli";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<Out>;
+    auto m = detail::range_begin(fn, "mu", mu, n);
+    auto t = detail::range_begin(fn, "target", target, n);
+    auto o = detail::range_begin(fn, "out", out, detail::batch_extent(batch));
+    detail::check_unit_interval(exec, fn, "mu", m, n.size, batch, length);
+    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
+    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(m, t)),
                                              detail::apply2<T, gendiv::detail::bernoulli_probs_fn>{});
-    detail::row_sums(exec, v, batch, length, out);
+    detail::row_sums(exec, v, batch, length, o);
+}
+
+template <class M, class Tg, class Out, detail::if_not_policy<M> = 0>
+void log_likelihood_bernoulli(M&& mu, Tg&& target, std::size_t batch, std::size_t length, Out&& out) {
+    log_likelihood_bernoulli(detail::system_of(mu, target, out), mu, target, batch, length, out);
 }
 
 /// g = u[b] · (t/μ − (1 − t)/(1 − μ)): see gendiv::log_likelihood_bernoulli_grad.
-template <class Policy, class M, class Tg, class U, class G>
-void log_likelihood_bernoulli_grad(const Policy& exec, M mu, Tg target, U upstream,
-                                   std::size_t batch, std::size_t length, G g) {
-    using T = typename thrust::iterator_traits<G>::value_type;
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli_grad", "mu", mu,
-                                batch * length, batch, length);
-    detail::check_unit_interval(exec, "device::log_likelihood_bernoulli_grad", "target", target,
-                                batch * length, batch, length);
-    auto args = thrust::make_zip_iterator(
-        thrust::make_tuple(mu, target, detail::per_element(upstream, length)));
-    thrust::transform(exec, args, args + batch * length, g,
+template <class Policy, class M, class Tg, class U, class G, detail::if_policy<Policy> = 0>
+void log_likelihood_bernoulli_grad(const Policy& exec, M&& mu, Tg&& target, U&& upstream,
+                                   std::size_t batch, std::size_t length, G&& g) {
+    constexpr const char* fn = "device::log_likelihood_bernoulli_grad";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<G>;
+    auto m = detail::range_begin(fn, "mu", mu, n);
+    auto t = detail::range_begin(fn, "target", target, n);
+    auto u = detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch));
+    auto o = detail::range_begin(fn, "g", g, n);
+    detail::check_unit_interval(exec, fn, "mu", m, n.size, batch, length);
+    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
+    auto args = thrust::make_zip_iterator(thrust::make_tuple(m, t, detail::per_element(u, length)));
+    thrust::transform(exec, args, args + n.size, o,
                       detail::scaled_grad2<T, gendiv::detail::bernoulli_probs_grad_fn>{});
 }
 
-/// out[b] = Σ_d log N(z; μ, e^{logvar}): see gendiv::log_likelihood_normal (all three ranges
-/// full (B × D); broadcast a prior with a constant_iterator).
-template <class Policy, class M, class L, class Z, class Out>
-void log_likelihood_normal(const Policy& exec, M mu, L logvar, Z z, std::size_t batch,
-                           std::size_t length, Out out) {
-    using T = typename thrust::iterator_traits<Out>::value_type;
-    auto v = thrust::make_transform_iterator(
-        thrust::make_zip_iterator(thrust::make_tuple(mu, logvar, z)),
-        detail::apply3<T, gendiv::detail::normal_fn>{});
-    detail::row_sums(exec, v, batch, length, out);
+template <class M, class Tg, class U, class G, detail::if_not_policy<M> = 0>
+void log_likelihood_bernoulli_grad(M&& mu, Tg&& target, U&& upstream, std::size_t batch,
+                                   std::size_t length, G&& g) {
+    log_likelihood_bernoulli_grad(detail::system_of(mu, target, upstream, g), mu, target, upstream,
+                                  batch, length, g);
 }
 
-/// Gradients of log_likelihood_normal into three (B × D) ranges.
-template <class Policy, class M, class L, class Z, class U, class GM, class GL, class GZ>
-void log_likelihood_normal_grad(const Policy& exec, M mu, L logvar, Z z, U upstream,
-                                std::size_t batch, std::size_t length, GM g_mu, GL g_logvar,
-                                GZ g_z) {
-    using T = typename thrust::iterator_traits<GM>::value_type;
+/// out[b] = Σ_d log N(z; μ, e^{logvar}): see gendiv::log_likelihood_normal (all three inputs
+/// (B × D); broadcast a prior with a constant_iterator).
+template <class Policy, class M, class L, class Z, class Out, detail::if_policy<Policy> = 0>
+void log_likelihood_normal(const Policy& exec, M&& mu, L&& logvar, Z&& z, std::size_t batch,
+                           std::size_t length, Out&& out) {
+    constexpr const char* fn = "device::log_likelihood_normal";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<Out>;
+    auto v = thrust::make_transform_iterator(
+        thrust::make_zip_iterator(thrust::make_tuple(detail::range_begin(fn, "mu", mu, n),
+                                                     detail::range_begin(fn, "logvar", logvar, n),
+                                                     detail::range_begin(fn, "z", z, n))),
+        detail::apply3<T, gendiv::detail::normal_fn>{});
+    detail::row_sums(exec, v, batch, length,
+                     detail::range_begin(fn, "out", out, detail::batch_extent(batch)));
+}
+
+template <class M, class L, class Z, class Out, detail::if_not_policy<M> = 0>
+void log_likelihood_normal(M&& mu, L&& logvar, Z&& z, std::size_t batch, std::size_t length,
+                           Out&& out) {
+    log_likelihood_normal(detail::system_of(mu, logvar, z, out), mu, logvar, z, batch, length, out);
+}
+
+/// Gradients of log_likelihood_normal, scaled by upstream[b], into three (B × D) ranges.
+template <class Policy, class M, class L, class Z, class U, class GM, class GL, class GZ,
+          detail::if_policy<Policy> = 0>
+void log_likelihood_normal_grad(const Policy& exec, M&& mu, L&& logvar, Z&& z, U&& upstream,
+                                std::size_t batch, std::size_t length, GM&& g_mu, GL&& g_logvar,
+                                GZ&& g_z) {
+    constexpr const char* fn = "device::log_likelihood_normal_grad";
+    const auto n = detail::rows_extent(fn, batch, length);
+    using T = detail::value_of_t<GM>;
     auto args = thrust::make_zip_iterator(thrust::make_tuple(
-        mu, logvar, z, detail::per_element(upstream, length), g_mu, g_logvar, g_z));
-    thrust::for_each(exec, args, args + batch * length, detail::normal_grad_tuple<T>{});
+        detail::range_begin(fn, "mu", mu, n), detail::range_begin(fn, "logvar", logvar, n),
+        detail::range_begin(fn, "z", z, n),
+        detail::per_element(detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch)),
+                            length),
+        detail::range_begin(fn, "g_mu", g_mu, n), detail::range_begin(fn, "g_logvar", g_logvar, n),
+        detail::range_begin(fn, "g_z", g_z, n)));
+    thrust::for_each(exec, args, args + n.size, detail::normal_grad_tuple<T>{});
+}
+
+template <class M, class L, class Z, class U, class GM, class GL, class GZ,
+          detail::if_not_policy<M> = 0>
+void log_likelihood_normal_grad(M&& mu, L&& logvar, Z&& z, U&& upstream, std::size_t batch,
+                                std::size_t length, GM&& g_mu, GL&& g_logvar, GZ&& g_z) {
+    log_likelihood_normal_grad(detail::system_of(mu, logvar, z, upstream, g_mu), mu, logvar, z,
+                               upstream, batch, length, g_mu, g_logvar, g_z);
 }
 
 }  // namespace gendiv::device

@@ -76,7 +76,8 @@ void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out
     using T = typename thrust::iterator_traits<Out>::value_type;
     if (rows == 0) return;
     if (n == 0) {
-        if (mean) gendiv::detail::fail("device::log_mean_exp", "the mean over empty rows is undefined");
+        if (mean) gendiv::detail::fail("device::log_mean_exp", "argument 'n' is 0 (", rows,
+                                 " rows of length 0): the mean over empty rows is undefined");
         thrust::fill_n(exec, out, rows, -gendiv::detail::infinity<T>());
         return;
     }
@@ -97,15 +98,30 @@ void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out
 }  // namespace detail
 
 /// out[r] = log Σ_i exp(x[r·n + i]) for each of `rows` contiguous rows of length n.
-template <class Policy, class In, class Out>
-void log_sum_exp(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out) {
-    detail::lse_rows(exec, x, rows, n, out, false);
+/// x: (rows × n); out: rows values. An empty row (n = 0) gives −inf.
+template <class Policy, class In, class Out, detail::if_policy<Policy> = 0>
+void log_sum_exp(const Policy& exec, In&& x, std::size_t rows, std::size_t n, Out&& out) {
+    constexpr const char* fn = "device::log_sum_exp";
+    detail::lse_rows(exec, detail::range_begin(fn, "x", x, detail::rows_extent(fn, rows, n)), rows, n,
+                     detail::range_begin(fn, "out", out, detail::batch_extent(rows)), false);
+}
+
+template <class In, class Out, detail::if_not_policy<In> = 0>
+void log_sum_exp(In&& x, std::size_t rows, std::size_t n, Out&& out) {
+    log_sum_exp(detail::system_of(x, out), x, rows, n, out);
 }
 
 /// out[r] = log (1/n) Σ_i exp(x[r·n + i]). @throws gendiv::error when n = 0.
-template <class Policy, class In, class Out>
-void log_mean_exp(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out) {
-    detail::lse_rows(exec, x, rows, n, out, true);
+template <class Policy, class In, class Out, detail::if_policy<Policy> = 0>
+void log_mean_exp(const Policy& exec, In&& x, std::size_t rows, std::size_t n, Out&& out) {
+    constexpr const char* fn = "device::log_mean_exp";
+    detail::lse_rows(exec, detail::range_begin(fn, "x", x, detail::rows_extent(fn, rows, n)), rows, n,
+                     detail::range_begin(fn, "out", out, detail::batch_extent(rows)), true);
+}
+
+template <class In, class Out, detail::if_not_policy<In> = 0>
+void log_mean_exp(In&& x, std::size_t rows, std::size_t n, Out&& out) {
+    log_mean_exp(detail::system_of(x, out), x, rows, n, out);
 }
 
 namespace detail {
@@ -133,22 +149,103 @@ struct is_pos_inf {
     }
 };
 
-}  // namespace detail
+template <class T>
+struct plus_constant {
+    T c;
+    template <class X>
+    GENDIV_HD T operator()(X x) const {
+        return static_cast<T>(x) + c;
+    }
+};
 
-/// g[r·n + i] = u[r] · softmax(row r)_i: the gradient of log_sum_exp (and of log_mean_exp).
-/// `lse` holds the rows' log-sum-exp values (from log_sum_exp); `upstream` one weight per
-/// row; `workspace` a range of `rows` values of scratch (the count of +inf entries per row).
+/// g = u[r]·softmax(row r) from the rows' log-sum-exp values lse[r] (shifted by `shift`), with
+/// `count` scratch for the number of +inf entries per row.
 template <class Policy, class In, class L, class U, class W, class Out>
-void log_sum_exp_grad(const Policy& exec, In x, L lse, U upstream, std::size_t rows, std::size_t n,
-                      W workspace, Out g) {
+void lse_grad_rows(const Policy& exec, In x, L lse, U upstream, std::size_t rows, std::size_t n,
+                   W count, Out g) {
     using T = typename thrust::iterator_traits<Out>::value_type;
     if (rows == 0 || n == 0) return;
-    detail::row_sums(exec, thrust::make_transform_iterator(x, detail::is_pos_inf<T>{}), rows, n,
-                     workspace);
+    row_sums(exec, thrust::make_transform_iterator(x, is_pos_inf<T>{}), rows, n, count);
     auto args = thrust::make_zip_iterator(thrust::make_tuple(
-        x, detail::per_element(lse, n), detail::per_element(upstream, n),
-        detail::per_element(workspace, n)));
-    thrust::transform(exec, args, args + rows * n, g, detail::softmax_weight<T>{});
+        x, per_element(lse, n), per_element(upstream, n), per_element(count, n)));
+    thrust::transform(exec, args, args + rows * n, g, softmax_weight<T>{});
+}
+
+}  // namespace detail
+
+/// g[r·n + i] = u[r] · softmax(row r)_i: the gradient of log_sum_exp (see
+/// gendiv::log_sum_exp_grad). x: (rows × n); `lse` the rows' log-sum-exp values (from
+/// log_sum_exp); `upstream` one weight per row; `workspace` at least `rows` values of scratch
+/// (the count of +inf entries per row); g: (rows × n). Without a workspace the call borrows
+/// `rows` values of T from the policy's system.
+template <class Policy, class In, class L, class U, class W, class Out, detail::if_policy<Policy> = 0>
+void log_sum_exp_grad(const Policy& exec, In&& x, L&& lse, U&& upstream, std::size_t rows,
+                      std::size_t n, W&& workspace, Out&& g) {
+    constexpr const char* fn = "device::log_sum_exp_grad";
+    const auto e = detail::rows_extent(fn, rows, n);
+    const auto r = detail::batch_extent(rows);
+    detail::lse_grad_rows(exec, detail::range_begin(fn, "x", x, e), detail::range_begin(fn, "lse", lse, r),
+                          detail::range_begin(fn, "upstream", upstream, r), rows, n,
+                          detail::range_begin(fn, "workspace", workspace, r, true),
+                          detail::range_begin(fn, "g", g, e));
+}
+
+template <class Policy, class In, class L, class U, class Out, detail::if_policy<Policy> = 0>
+void log_sum_exp_grad(const Policy& exec, In&& x, L&& lse, U&& upstream, std::size_t rows,
+                      std::size_t n, Out&& g) {
+    detail::temporary_buffer<detail::value_of_t<Out>, Policy> work(exec, rows);
+    log_sum_exp_grad(exec, x, lse, upstream, rows, n, work.begin(), g);
+}
+
+template <class In, class L, class U, class W, class Out, detail::if_not_policy<In> = 0>
+void log_sum_exp_grad(In&& x, L&& lse, U&& upstream, std::size_t rows, std::size_t n,
+                      W&& workspace, Out&& g) {
+    log_sum_exp_grad(detail::system_of(x, lse, upstream, g), x, lse, upstream, rows, n, workspace, g);
+}
+
+template <class In, class L, class U, class Out, detail::if_not_policy<In> = 0>
+void log_sum_exp_grad(In&& x, L&& lse, U&& upstream, std::size_t rows, std::size_t n, Out&& g) {
+    log_sum_exp_grad(detail::system_of(x, lse, upstream, g), x, lse, upstream, rows, n, g);
+}
+
+/// g[r·n + i] = u[r] · softmax(row r)_i: the gradient of log_mean_exp (the −log n is a
+/// constant), from the rows' log-mean-exp values `lme` (from log_mean_exp): the softmax is
+/// e^{x − lme − log n}. Arguments as log_sum_exp_grad. @throws gendiv::error when n = 0.
+template <class Policy, class In, class L, class U, class W, class Out, detail::if_policy<Policy> = 0>
+void log_mean_exp_grad(const Policy& exec, In&& x, L&& lme, U&& upstream, std::size_t rows,
+                       std::size_t n, W&& workspace, Out&& g) {
+    constexpr const char* fn = "device::log_mean_exp_grad";
+    using T = detail::value_of_t<Out>;
+    if (n == 0)
+        gendiv::detail::fail(fn, "argument 'n' is 0 (", rows,
+                             " rows of length 0): the mean over empty rows is undefined");
+    const auto e = detail::rows_extent(fn, rows, n);
+    const auto r = detail::batch_extent(rows);
+    const T log_n = static_cast<T>(::log(static_cast<double>(n)));
+    detail::lse_grad_rows(exec, detail::range_begin(fn, "x", x, e),
+                          thrust::make_transform_iterator(detail::range_begin(fn, "lme", lme, r),
+                                                          detail::plus_constant<T>{log_n}),
+                          detail::range_begin(fn, "upstream", upstream, r), rows, n,
+                          detail::range_begin(fn, "workspace", workspace, r, true),
+                          detail::range_begin(fn, "g", g, e));
+}
+
+template <class Policy, class In, class L, class U, class Out, detail::if_policy<Policy> = 0>
+void log_mean_exp_grad(const Policy& exec, In&& x, L&& lme, U&& upstream, std::size_t rows,
+                       std::size_t n, Out&& g) {
+    detail::temporary_buffer<detail::value_of_t<Out>, Policy> work(exec, rows);
+    log_mean_exp_grad(exec, x, lme, upstream, rows, n, work.begin(), g);
+}
+
+template <class In, class L, class U, class W, class Out, detail::if_not_policy<In> = 0>
+void log_mean_exp_grad(In&& x, L&& lme, U&& upstream, std::size_t rows, std::size_t n,
+                       W&& workspace, Out&& g) {
+    log_mean_exp_grad(detail::system_of(x, lme, upstream, g), x, lme, upstream, rows, n, workspace, g);
+}
+
+template <class In, class L, class U, class Out, detail::if_not_policy<In> = 0>
+void log_mean_exp_grad(In&& x, L&& lme, U&& upstream, std::size_t rows, std::size_t n, Out&& g) {
+    log_mean_exp_grad(detail::system_of(x, lme, upstream, g), x, lme, upstream, rows, n, g);
 }
 
 }  // namespace gendiv::device

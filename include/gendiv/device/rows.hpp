@@ -19,11 +19,13 @@
 #include <thrust/logical.h>
 #include <thrust/reduce.h>
 #include <thrust/transform.h>
+#include <thrust/transform_reduce.h>
 #include <thrust/tuple.h>
 
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
+#include "gendiv/device/arguments.hpp"
 
 namespace gendiv::device {
 namespace detail {
@@ -129,6 +131,34 @@ void check_unit_interval(const Policy& exec, const char* function, const char* n
     if (!thrust::all_of(exec, first, first + n, in_unit_interval<T>{}))
         gendiv::detail::fail(function, "argument '", name, "' (", batch, " rows of ", length,
                              ") holds a value outside [0, 1] or NaN");
+}
+
+/// K(x) as a double, for reductions that accumulate in double.
+template <class T, class K>
+struct as_double {
+    K k;
+    template <class X>
+    GENDIV_HD double operator()(X x) const {
+        return static_cast<double>(k(static_cast<T>(x)));
+    }
+};
+
+/// The identity kernel (Wasserstein objective).
+struct identity_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& v) const {
+        return v;
+    }
+};
+
+/// (1/n) Σ_{i<n} K(x_i) as T: a thrust::transform_reduce that accumulates in double on every
+/// backend (one read of the data; the double adds are free next to the memory traffic), with
+/// one rounding to T at the end. n ≥ 1 (checked by the callers).
+template <class T, class Policy, class It, class K>
+T mean_of(const Policy& exec, It first, std::size_t n, K k) {
+    const double s = thrust::transform_reduce(exec, first, first + n, as_double<T, K>{k}, 0.0,
+                                              thrust::plus<double>());
+    return static_cast<T>(s / static_cast<double>(n));
 }
 
 }  // namespace detail
