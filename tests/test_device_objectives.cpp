@@ -19,6 +19,7 @@
 #include <thrust/execution_policy.h>
 
 #include "gendiv/device/f_divergence.hpp"
+#include "gendiv/device/log_sum_exp.hpp"
 #include "gendiv/device/penalty.hpp"
 #include "gendiv/f_divergence.hpp"
 #include "gendiv/penalty.hpp"
@@ -362,3 +363,46 @@ BOOST_AUTO_TEST_CASE(interpolate_errors) {
     BOOST_CHECK_EXCEPTION(gendiv::device::interpolate_grad(x, y, t, u, 3, 4, out, out, out), gendiv::error,
                           (message_names{{"device::interpolate_grad", "'g_t'", "holds 12", "batch = 3"}}));
 }
+
+// ---- workspaces and allocation -------------------------------------------------------------------
+
+#if !defined(__CUDACC__)  // the allocator below hands out host memory
+namespace {
+
+/// A Thrust temporary-storage allocator (the interface of Thrust's custom_temporary_allocation
+/// example) that counts its allocations: passed as thrust::device(alloc), it receives every
+/// temporary that Thrust or gendiv take from the policy.
+struct counting_allocator {
+    using value_type = char;
+    std::size_t* count;
+    char* allocate(std::ptrdiff_t n) {
+        ++*count;
+        return static_cast<char*>(::operator new(static_cast<std::size_t>(n)));
+    }
+    void deallocate(char* p, std::size_t) { ::operator delete(p); }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(workspace_overloads_take_no_temporaries) {
+    const std::size_t B = 4, D = 64;
+    const auto g = gendiv::test::uniform<double>({B, D}, -1, 1, 121);
+    auto dg = to_device(g);
+    thrust::device_vector<double> ws(gendiv::device::penalty_workspace_size(B)), out(B * D), lse(B),
+        u(B, 1.0), w(B);
+    std::size_t count = 0;
+    counting_allocator alloc{&count};
+    // With a workspace, the penalty gradient (row norms, then a transform) and the
+    // log-sum-exp gradient take no temporary storage at all.
+    gendiv::device::gradient_penalty_grad(thrust::device(alloc), dg, B, D, 10.0, ws, out);
+    gendiv::device::log_sum_exp(thrust::device(alloc), dg, B, D, lse);
+    gendiv::device::log_sum_exp_grad(thrust::device(alloc), dg, lse, u, B, D, w, out);
+    BOOST_CHECK_EQUAL(count, 0u);
+    // Without one, the scratch is borrowed once per call from the policy's allocator (a caching
+    // allocator then makes repeated calls allocation-free too).
+    gendiv::device::gradient_penalty_grad(thrust::device(alloc), dg, B, D, 10.0, out);
+    BOOST_CHECK_EQUAL(count, 1u);
+    gendiv::device::log_sum_exp_grad(thrust::device(alloc), dg, lse, u, B, D, out);
+    BOOST_CHECK_EQUAL(count, 2u);
+}
+#endif
