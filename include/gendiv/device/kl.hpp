@@ -48,12 +48,6 @@ struct kl_mc_term {
     }
 };
 
-template <class T>
-struct divide_by {
-    T n;
-    GENDIV_HD T operator()(T x) const { return x / n; }
-};
-
 /// Coordinate i = b·D + d of the pathwise Monte Carlo KL gradient: Σ_s kl_normal_mc_grad_fn
 /// with upstream u[b]/S, summed in T in sample order (as the host path does).
 template <class T, class MQ, class LQ, class MP, class LP, class E, class U, class G0, class G1,

@@ -143,6 +143,13 @@ struct as_double {
     }
 };
 
+/// x ↦ x / n in T (means written through a transform_output_iterator).
+template <class T>
+struct divide_by {
+    T n;
+    GENDIV_HD T operator()(T x) const { return x / n; }
+};
+
 /// The identity kernel (Wasserstein objective).
 struct identity_fn {
     template <class V>
