@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Builds the "Device paths" table of docs/device_benchmarks.md from one sitting's measurements:
+"""Builds the "Device paths" table of docs/benchmarks.md (section 6) from one sitting's measurements:
 bench_device_cpu (and bench_device_cuda when present) run with --benchmark_format=json.
 Per kernel and shape: the median time and GB/s of the host xtensor path, of the Thrust OMP and
 CPP backends (and CUDA), thrust::reduce over the same input bytes on the same backend, and the

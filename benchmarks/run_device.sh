@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the device benchmarks in one sitting and prints the table of docs/device_benchmarks.md.
+# Runs the device benchmarks in one sitting and prints the table of docs/benchmarks.md (section 6).
 # Usage: benchmarks/run_device.sh <build dir> <output dir> [extra Google Benchmark flags]
 # bench_device_cuda runs too when the build has it (-DGENDIV_CUDA=ON) and nvidia-smi sees a GPU;
 # set CARD=h200 for an H200's peak (default h100).
