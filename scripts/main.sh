@@ -9,6 +9,7 @@ jobs=${GENDIV_JOBS:-$(nproc)}
 
 "$root/scripts/setup.sh"
 bash "$root/scripts/fetch_data.sh"
+mkdir -p "$root/build"
 cmake -S "$root" -B "$root/build/main" -DCMAKE_BUILD_TYPE=Release -DGENDIV_BUILD_TESTS=OFF \
       -DGENDIV_BUILD_BENCHMARKS=OFF > "$root/build/main.configure.log" 2>&1 ||
   { cat "$root/build/main.configure.log"; exit 1; }
