@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sys/resource.h>
@@ -42,8 +43,8 @@
 #include <gendiv/log_sum_exp.hpp>
 #include <gendiv/nn/adam.hpp>
 #include <gendiv/nn/mlp.hpp>
+#include <gendiv/device/estimators.hpp>
 #include <gendiv/device/likelihood.hpp>
-#include <gendiv/device/log_sum_exp.hpp>
 
 #include <thrust/iterator/constant_iterator.h>
 #include <thrust/system/cpp/execution_policy.h>
@@ -76,13 +77,6 @@ double seconds_since(seconds_clock::time_point t0) {
     return std::chrono::duration<double>(seconds_clock::now() - t0).count();
 }
 
-/// log w = ll + log p(z) - log q(z|x) of one sample, in float as the host path's xtensor sum.
-struct log_weight_fn {
-    template <class Tuple>
-    GENDIV_HD real operator()(const Tuple& a) const {
-        return thrust::get<0>(a) + thrust::get<1>(a) - thrust::get<2>(a);
-    }
-};
 
 /// A (rows × cols) view of a raw buffer, for gendiv's xtensor functions (no copy).
 auto view(real* p, std::size_t rows, std::size_t cols) {
@@ -143,16 +137,15 @@ public:
     /// log_px_sum with the reductions on a Thrust device path (`exec`: thrust::omp::par or
     /// thrust::cpp::par on these host buffers; with CUDA they would be device buffers): the
     /// same samples and logits, then per-sample Bernoulli rows, the prior N(0, I) as constant
-    /// iterators, the posterior rows, log w in one transform and log_mean_exp over K.
+    /// iterators, the posterior rows, the importance log-weights and the IWAE bound (log_mean_exp
+    /// over K).
     template <class Policy>
     double log_px_sum_device(const Policy& exec, const real* x, std::size_t B, std::size_t K,
                              examples::engine& rng, double& reduce_secs) {
         namespace dev = gendiv::device;
-        encode(x, B);
-        sample_z(B, K, rng);
+        const auto [logits, xk_rows] = decoded_samples(x, B, K, rng);
+        const real* xk = xk_rows->data();
         const std::size_t n = B * K;
-        const real* logits = decode(z_.data(), n);
-        const real* xk = repeat_rows(x, B, K).data();
         const auto t0 = seconds_clock::now();
         rows_.resize(4 * n + B);
         real *ll = rows_.data(), *lpz = ll + n, *lqz = lpz + n, *w = lqz + n, *lme = w + n;
@@ -160,9 +153,8 @@ public:
         dev::log_likelihood_bernoulli_logits(exec, logits, xk, n, pixels, ll);
         dev::log_likelihood_normal(exec, zero, zero, z_.data(), n, latent, lpz);
         dev::log_likelihood_normal(exec, mu_k_.data(), lv_k_.data(), z_.data(), n, latent, lqz);
-        auto terms = thrust::make_zip_iterator(thrust::make_tuple(ll, lpz, lqz));
-        thrust::transform(exec, terms, terms + n, w, log_weight_fn{});
-        dev::log_mean_exp(exec, w, B, K, lme);
+        dev::importance_log_weights(exec, ll, lpz, lqz, B, K, w);
+        dev::iwae_bound(exec, w, B, K, lme);
         double s = 0;
         for (std::size_t b = 0; b < B; ++b) s += lme[b];
         reduce_secs += seconds_since(t0);
@@ -259,15 +251,22 @@ private:
         return xk_;
     }
 
-    /// log w[b, j] = log p(x_b|z_bj) + log p(z_bj) - log q(z_bj|x_b), as a (B × K) tensor.
-    tensor2 log_weights(const real* x, std::size_t B, std::size_t K, examples::engine& rng,
-                        double* reduce_secs = nullptr) {
+    /// K samples z ~ q(z|x) for each of the B rows of x, decoded: the decoder's logits (B·K × 784)
+    /// and x repeated K times beside them (mu_k_, lv_k_ and z_ hold the samples' parameters).
+    std::pair<const real*, const tensor2*> decoded_samples(const real* x, std::size_t B, std::size_t K,
+                                                           examples::engine& rng) {
         encode(x, B);
         sample_z(B, K, rng);
         const real* logits = decode(z_.data(), B * K);
-        const auto& xk = repeat_rows(x, B, K);
+        return {logits, &repeat_rows(x, B, K)};
+    }
+
+    /// log w[b, j] = log p(x_b|z_bj) + log p(z_bj) - log q(z_bj|x_b), as a (B × K) tensor.
+    tensor2 log_weights(const real* x, std::size_t B, std::size_t K, examples::engine& rng,
+                        double* reduce_secs = nullptr) {
+        const auto [logits, xk] = decoded_samples(x, B, K, rng);
         const auto t0 = seconds_clock::now();
-        const auto ll = gendiv::log_likelihood_bernoulli_logits(view(logits, B * K, pixels), xk);
+        const auto ll = gendiv::log_likelihood_bernoulli_logits(view(logits, B * K, pixels), *xk);
         const auto log_pz = gendiv::log_likelihood_normal(prior_, prior_, z_);
         const auto log_qz = gendiv::log_likelihood_normal(mu_k_, lv_k_, z_);
         tensor2 w = xt::reshape_view(ll + log_pz - log_qz, {B, K});
