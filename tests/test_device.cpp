@@ -181,6 +181,133 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(normal_and_kl_match_host, T, types) {
     check_elementwise(to_host(g3), hk.logvar_p);
 }
 
+// ---- the two row loops of the host backends (device/host_rows.hpp) ---------------------------
+
+// On a host backend, contiguous ranges of the output's type (and constant_iterators) take the
+// SIMD row loops of host_rows.hpp; other iterators take the scalar loop of rows.hpp. Wrapping a
+// range in a transform_iterator forces the scalar loop on the same values, so each row sum can
+// be checked between the two loops, at row lengths below, at and above the SIMD width.
+
+namespace {
+
+template <class T>
+struct same_value {
+    GENDIV_HD T operator()(T v) const { return v; }
+};
+
+/// The same values as `it`, through an iterator that is not contiguous.
+template <class It>
+auto opaque(It it) {
+    using T = typename thrust::iterator_traits<It>::value_type;
+    return thrust::make_transform_iterator(it, same_value<T>{});
+}
+
+}  // namespace
+
+#if !defined(__CUDACC__)
+static_assert(gendiv::device::detail::host_simd_rows<float, thrust::device_vector<float>::iterator,
+                                                     thrust::constant_iterator<float>, const float*>);
+static_assert(!gendiv::device::detail::host_simd_rows<
+              float, decltype(opaque(thrust::device_vector<float>().begin()))>);
+static_assert(!gendiv::device::detail::host_simd_rows<float, const double*>);
+#endif
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(simd_and_scalar_row_loops_agree, T, types) {
+    for (const std::size_t D : {std::size_t(1), std::size_t(3), std::size_t(8), std::size_t(37)}) {
+        BOOST_TEST_CONTEXT("D = " << D) {
+            const std::size_t B = 5;
+            xt::xarray<T> x = gendiv::test::uniform<T>({B, D}, -30, 30, 41);
+            x(1, D - 1) = -std::numeric_limits<T>::infinity();
+            x(2, 0) = std::numeric_limits<T>::infinity();
+            x(3, D / 2) = std::numeric_limits<T>::quiet_NaN();
+            const xt::xarray<T> t = xt::cast<T>(gendiv::test::uniform<double>({B, D}, 0, 1, 42) > 0.5);
+            const xt::xarray<T> mu = gendiv::test::uniform<T>({B, D}, 0, 1, 43);
+            const xt::xarray<T> lv = gendiv::test::uniform<T>({B, D}, -6, 6, 44);
+            auto dx = to_device(x), dt = to_device(t), dm = to_device(mu), dl = to_device(lv);
+            thrust::device_vector<T> simd(B), scalar(B);
+            const auto agree = [&](const char* what) {
+                BOOST_TEST_CONTEXT(what) {
+                    const auto a = to_host(simd), b = to_host(scalar);
+                    for (std::size_t i = 0; i < B; ++i) {
+                        if (!std::isfinite(static_cast<double>(b[i]))) {
+                            BOOST_CHECK_MESSAGE(gendiv::test::same_non_finite(a[i], b[i]),
+                                                "row " << i << ": " << a[i] << " vs " << b[i]);
+                            continue;
+                        }
+                        BOOST_CHECK_MESSAGE(std::abs(double(a[i]) - double(b[i])) <=
+                                                row_tol<T>(D) * std::max(1.0, std::abs(double(b[i]))),
+                                            "row " << i << ": " << a[i] << " vs " << b[i]);
+                    }
+                }
+            };
+            gendiv::device::log_mean_exp(thrust::device, dx.begin(), B, D, simd.begin());
+            gendiv::device::log_mean_exp(thrust::device, opaque(dx.begin()), B, D, scalar.begin());
+            agree("log_mean_exp");
+            gendiv::device::log_sum_exp(thrust::device, dx.begin(), B, D, simd.begin());
+            gendiv::device::log_sum_exp(thrust::device, opaque(dx.begin()), B, D, scalar.begin());
+            agree("log_sum_exp");
+            gendiv::device::log_likelihood_bernoulli_logits(thrust::device, dx.begin(), dt.begin(), B,
+                                                            D, simd.begin());
+            gendiv::device::log_likelihood_bernoulli_logits(thrust::device, opaque(dx.begin()),
+                                                            dt.begin(), B, D, scalar.begin());
+            agree("bernoulli_logits");
+            gendiv::device::log_likelihood_bernoulli(thrust::device, dm.begin(), dt.begin(), B, D,
+                                                     simd.begin());
+            gendiv::device::log_likelihood_bernoulli(thrust::device, dm.begin(), opaque(dt.begin()), B,
+                                                     D, scalar.begin());
+            agree("bernoulli");
+            gendiv::device::log_likelihood_normal(thrust::device, dx.begin(), dl.begin(), dm.begin(), B,
+                                                  D, simd.begin());
+            gendiv::device::log_likelihood_normal(thrust::device, dx.begin(), opaque(dl.begin()),
+                                                  dm.begin(), B, D, scalar.begin());
+            agree("normal");
+            thrust::constant_iterator<T> zero(T(0));
+            gendiv::device::kl_gaussian_gaussian_analytic(thrust::device, dx.begin(), dl.begin(), zero,
+                                                          zero, B, D, simd.begin());
+            gendiv::device::kl_gaussian_gaussian_analytic(thrust::device, dx.begin(), dl.begin(),
+                                                          opaque(zero), zero, B, D, scalar.begin());
+            agree("kl");
+        }
+    }
+}
+
+// The target check runs inside the SIMD row pass: a bad value is found wherever it sits (the
+// first element, a lane of a full batch, the scalar tail), in either row loop, and the error
+// names the argument that holds it.
+BOOST_AUTO_TEST_CASE(bernoulli_bad_values_are_found_in_every_lane) {
+    const std::size_t B = 3, D = 21;
+    const auto names = [](const char* fn, const char* arg) {
+        return message_names{{fn, arg}};
+    };
+    for (const std::size_t at : {std::size_t(0), std::size_t(B * D / 2), std::size_t(B * D - 1)}) {
+        for (const double bad : {-0.25, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
+            BOOST_TEST_CONTEXT("index " << at << ", value " << bad) {
+                thrust::device_vector<double> x(B * D, 0.5), t(B * D, 1.0), out(B);
+                t[at] = bad;
+                BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_logits(
+                                          thrust::device, x.begin(), t.begin(), B, D, out.begin()),
+                                      gendiv::error,
+                                      names("device::log_likelihood_bernoulli_logits", "'target'"));
+                BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_logits(
+                                          thrust::device, opaque(x.begin()), t.begin(), B, D,
+                                          out.begin()),
+                                      gendiv::error,
+                                      names("device::log_likelihood_bernoulli_logits", "'target'"));
+                BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli(
+                                          thrust::device, x.begin(), t.begin(), B, D, out.begin()),
+                                      gendiv::error, names("device::log_likelihood_bernoulli", "'target'"));
+                BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli(
+                                          thrust::device, t.begin(), x.begin(), B, D, out.begin()),
+                                      gendiv::error, names("device::log_likelihood_bernoulli", "'mu'"));
+                BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli(
+                                          thrust::device, opaque(t.begin()), x.begin(), B, D,
+                                          out.begin()),
+                                      gendiv::error, names("device::log_likelihood_bernoulli", "'mu'"));
+            }
+        }
+    }
+}
+
 // ---- Monte Carlo KL (device/kl.hpp) ----------------------------------------------------------
 
 // Bounds: the value of row b sums S·D terms in another order than the host path (which sums

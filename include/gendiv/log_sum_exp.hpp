@@ -21,6 +21,7 @@
 #include "gendiv/detail/array.hpp"
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+#include "gendiv/detail/lse_row.hpp"
 #include "gendiv/detail/math.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
@@ -28,68 +29,6 @@
 namespace gendiv {
 
 namespace detail {
-
-/// The maximum of a row and whether it holds a NaN.
-template <class T>
-inline T row_max(const T* p, std::size_t n, bool& has_nan) {
-    using B = batch_t<T>;
-    constexpr std::size_t W = B::size;
-    T m = -infinity<T>();
-    std::size_t i = 0;
-    bool nan = false;
-    if (n >= W) {
-        B bm = B::load_unaligned(p);
-        auto bn = xsimd::isnan(bm);
-        for (i = W; i + W <= n; i += W) {
-            const B v = B::load_unaligned(p + i);
-            bm = xsimd::max(bm, v);
-            bn = bn | xsimd::isnan(v);
-        }
-        alignas(64) T lanes[W];
-        bm.store_unaligned(lanes);
-        for (std::size_t k = 0; k < W; ++k) m = lanes[k] > m ? lanes[k] : m;
-        nan = xsimd::any(bn);
-    }
-    for (; i < n; ++i) {
-        nan = nan || (p[i] != p[i]);
-        m = p[i] > m ? p[i] : m;
-    }
-    has_nan = nan;
-    return m;
-}
-
-/// The two parts of a row's log-sum-exp: its maximum m and s = Σ_i exp(x_i - m). When m is
-/// finite, s ≥ 1 (the maximum contributes e^0 = 1); when m is ±inf or NaN (a row holding a NaN),
-/// s is not computed and is 0.
-template <class T>
-struct lse_parts {
-    T m;
-    T s;
-};
-
-template <class T>
-inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
-    bool nan = false;
-    const T m = row_max(p, n, nan);
-    if (nan) return {quiet_nan<T>(), T(0)};
-    if (m == -infinity<T>() || m == infinity<T>()) return {m, T(0)};
-    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
-        using V = typename decltype(tag)::type;
-        return exp(load<V>(p + i) - V(m));
-    });
-    return {m, s};
-}
-
-/// log Σ exp over one contiguous row (log mean exp when `mean`). The mean is m + log(s / n)
-/// rather than m + log s - log n: a constant row has s = n exactly, so its log-mean-exp is the
-/// constant itself, bit for bit, for any n; and when s/n is near 1 the result keeps the absolute
-/// accuracy of m instead of inheriting the rounding error of log n.
-template <class T>
-inline T lse_row(const T* p, std::size_t n, bool mean) {
-    const lse_parts<T> r = lse_row_parts(p, n);
-    if (!(r.m > -infinity<T>() && r.m < infinity<T>())) return r.m;  // NaN, -inf or +inf
-    return r.m + log(mean ? r.s / static_cast<T>(n) : r.s);
-}
 
 /// out[b] = lse of row b of a (rows × n) row-major block.
 template <class T>

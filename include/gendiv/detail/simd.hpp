@@ -8,8 +8,9 @@
 #include <cstddef>
 #include <type_traits>
 
+#include <xsimd/xsimd.hpp>
+
 #include "gendiv/detail/config.hpp"
-#include "gendiv/detail/xtensor.hpp"
 
 namespace gendiv::detail {
 

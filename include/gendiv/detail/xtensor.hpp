@@ -1,5 +1,6 @@
-// gendiv/detail/xtensor.hpp: the single place where gendiv includes xtensor and xsimd, so a
-// version change or a workaround lives in one file. device/ never includes this header.
+// gendiv/detail/xtensor.hpp: the single place where gendiv includes xtensor, so a version change
+// or a workaround lives in one file (xsimd alone comes through detail/simd.hpp). device/ never
+// includes this header.
 #pragma once
 
 #include <xtensor/xadapt.hpp>

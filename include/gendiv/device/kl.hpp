@@ -105,14 +105,11 @@ void kl_gaussian_gaussian_analytic(const Policy& exec, MQ&& mu_q, LQ&& logvar_q,
     constexpr const char* fn = "device::kl_gaussian_gaussian_analytic";
     const auto n = detail::rows_extent(fn, batch, length);
     using T = detail::value_of_t<Out>;
-    auto v = thrust::make_transform_iterator(
-        thrust::make_zip_iterator(thrust::make_tuple(detail::range_begin(fn, "mu_q", mu_q, n),
-                                                     detail::range_begin(fn, "logvar_q", logvar_q, n),
-                                                     detail::range_begin(fn, "mu_p", mu_p, n),
-                                                     detail::range_begin(fn, "logvar_p", logvar_p, n))),
-        detail::apply4<T, gendiv::detail::kl_normal_fn>{});
-    detail::row_sums(exec, v, batch, length,
-                     detail::range_begin(fn, "out", out, detail::batch_extent(batch)));
+    detail::kernel_row_sums<T, gendiv::detail::kl_normal_fn>(
+        exec, std::index_sequence<>{}, batch, length,
+        detail::range_begin(fn, "out", out, detail::batch_extent(batch)),
+        detail::range_begin(fn, "mu_q", mu_q, n), detail::range_begin(fn, "logvar_q", logvar_q, n),
+        detail::range_begin(fn, "mu_p", mu_p, n), detail::range_begin(fn, "logvar_p", logvar_p, n));
 }
 
 template <class MQ, class LQ, class MP, class LP, class Out, detail::if_not_policy<MQ> = 0>

@@ -51,10 +51,9 @@ void log_likelihood_bernoulli_logits(const Policy& exec, X&& logits, Tg&& target
     auto x = detail::range_begin(fn, "logits", logits, n);
     auto t = detail::range_begin(fn, "target", target, n);
     auto o = detail::range_begin(fn, "out", out, detail::batch_extent(batch));
-    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
-    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(x, t)),
-                                             detail::apply2<T, gendiv::detail::bernoulli_logits_fn>{});
-    detail::row_sums(exec, v, batch, length, o);
+    if (!detail::kernel_row_sums<T, gendiv::detail::bernoulli_logits_fn>(
+            exec, std::index_sequence<1>{}, batch, length, o, x, t))
+        detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);  // throws
 }
 
 template <class X, class Tg, class Out, detail::if_not_policy<X> = 0>
@@ -101,11 +100,11 @@ void log_likelihood_bernoulli(const Policy& exec, M&& mu, Tg&& target, std::size
     auto m = detail::range_begin(fn, "mu", mu, n);
     auto t = detail::range_begin(fn, "target", target, n);
     auto o = detail::range_begin(fn, "out", out, detail::batch_extent(batch));
-    detail::check_unit_interval(exec, fn, "mu", m, n.size, batch, length);
-    detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
-    auto v = thrust::make_transform_iterator(thrust::make_zip_iterator(thrust::make_tuple(m, t)),
-                                             detail::apply2<T, gendiv::detail::bernoulli_probs_fn>{});
-    detail::row_sums(exec, v, batch, length, o);
+    if (!detail::kernel_row_sums<T, gendiv::detail::bernoulli_probs_fn>(
+            exec, std::index_sequence<0, 1>{}, batch, length, o, m, t)) {
+        detail::check_unit_interval(exec, fn, "mu", m, n.size, batch, length);  // one of these throws
+        detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
+    }
 }
 
 template <class M, class Tg, class Out, detail::if_not_policy<M> = 0>
@@ -146,13 +145,11 @@ void log_likelihood_normal(const Policy& exec, M&& mu, L&& logvar, Z&& z, std::s
     constexpr const char* fn = "device::log_likelihood_normal";
     const auto n = detail::rows_extent(fn, batch, length);
     using T = detail::value_of_t<Out>;
-    auto v = thrust::make_transform_iterator(
-        thrust::make_zip_iterator(thrust::make_tuple(detail::range_begin(fn, "mu", mu, n),
-                                                     detail::range_begin(fn, "logvar", logvar, n),
-                                                     detail::range_begin(fn, "z", z, n))),
-        detail::apply3<T, gendiv::detail::normal_fn>{});
-    detail::row_sums(exec, v, batch, length,
-                     detail::range_begin(fn, "out", out, detail::batch_extent(batch)));
+    detail::kernel_row_sums<T, gendiv::detail::normal_fn>(
+        exec, std::index_sequence<>{}, batch, length,
+        detail::range_begin(fn, "out", out, detail::batch_extent(batch)),
+        detail::range_begin(fn, "mu", mu, n), detail::range_begin(fn, "logvar", logvar, n),
+        detail::range_begin(fn, "z", z, n));
 }
 
 template <class M, class L, class Z, class Out, detail::if_not_policy<M> = 0>

@@ -83,6 +83,11 @@ void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out
     }
     const T log_n = mean ? static_cast<T>(::log(static_cast<double>(n))) : T(0);
     auto finish = thrust::make_transform_output_iterator(out, finish_lse<T>{log_n});
+#if !defined(__CUDACC__)
+    if constexpr (host_simd_rows<T, In>)
+        simd_lse_rows<T>(exec, x, rows, n, out, mean);  // the xtensor path's own row loop
+    else
+#endif
     if constexpr (segmented_by_key) {
         auto keys = row_keys(n);
         auto pairs = thrust::make_transform_iterator(x, to_max_sum<T>{});

@@ -1,11 +1,13 @@
 // gendiv/device/rows.hpp: row-wise reductions and element-wise maps over Thrust ranges.
 //
 // A batch is a row-major (B × D) range; a row's reduction is a thrust::reduce_by_key over the
-// key b = i / D, which every Thrust backend (CPP, OMP, TBB, CUDA) provides. Includes Thrust
-// and gendiv's scalar kernels only: never xtensor or xsimd.
+// key b = i / D, which every Thrust backend (CPP, OMP, TBB, CUDA) provides, on the host backends
+// a task per row (and, where the arguments are host memory of the output's type, the SIMD loops
+// of host_rows.hpp). Never includes xtensor; xsimd only through host_rows.hpp, never under nvcc.
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 #include <thrust/functional.h>
 #include <thrust/iterator/counting_iterator.h>
@@ -26,6 +28,10 @@
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/device/arguments.hpp"
+
+#if !defined(__CUDACC__)
+#include "gendiv/device/host_rows.hpp"
+#endif
 
 namespace gendiv::device {
 namespace detail {
@@ -69,6 +75,24 @@ struct row_sum_fn {
     }
 };
 
+/// The identity kernel (plain row sums, the Wasserstein objective).
+struct identity_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& v) const {
+        return v;
+    }
+};
+
+/// Whether row loops over these iterators take the SIMD path of host_rows.hpp: on a host backend
+/// (not under nvcc), when every iterator is contiguous memory of T or a constant_iterator<T>.
+#if defined(__CUDACC__)
+template <class T, class... It>
+inline constexpr bool host_simd_rows = false;
+#else
+template <class T, class... It>
+inline constexpr bool host_simd_rows = simd_readable<T, It...>;
+#endif
+
 /// out[b] = Σ_d values[b·D + d] for b < B (values: any random-access range, e.g. a
 /// transform_iterator applying a kernel). An empty row sums to 0.
 template <class Policy, class Values, class Out>
@@ -79,6 +103,11 @@ void row_sums(const Policy& exec, Values values, std::size_t batch, std::size_t 
         thrust::fill_n(exec, out, batch, T(0));
         return;
     }
+#if !defined(__CUDACC__)
+    if constexpr (host_simd_rows<T, Values>)
+        simd_kernel_row_sums<T, identity_fn>(exec, std::index_sequence<>{}, batch, length, out, values);
+    else
+#endif
     if constexpr (segmented_by_key) {
         auto keys = row_keys(length);
         thrust::reduce_by_key(exec, keys, keys + batch * length, values,
@@ -91,30 +120,16 @@ void row_sums(const Policy& exec, Values values, std::size_t batch, std::size_t 
     }
 }
 
-/// Applies a kernel K to a tuple of arguments (K's operator() takes them unpacked).
+/// Applies a kernel K to a tuple of any arity (K's operator() takes the values unpacked).
 template <class T, class K>
-struct apply2 {
-    template <class Tuple>
-    GENDIV_HD T operator()(const Tuple& a) const {
-        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)));
+struct apply_kernel {
+    template <class Tuple, std::size_t... I>
+    GENDIV_HD static T call(const Tuple& a, std::index_sequence<I...>) {
+        return K{}(static_cast<T>(thrust::get<I>(a))...);
     }
-};
-
-template <class T, class K>
-struct apply3 {
     template <class Tuple>
     GENDIV_HD T operator()(const Tuple& a) const {
-        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)),
-                   static_cast<T>(thrust::get<2>(a)));
-    }
-};
-
-template <class T, class K>
-struct apply4 {
-    template <class Tuple>
-    GENDIV_HD T operator()(const Tuple& a) const {
-        return K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)),
-                   static_cast<T>(thrust::get<2>(a)), static_cast<T>(thrust::get<3>(a)));
+        return call(a, std::make_index_sequence<thrust::tuple_size<Tuple>::value>{});
     }
 };
 
@@ -133,6 +148,45 @@ void check_unit_interval(const Policy& exec, const char* function, const char* n
                              ") holds a value outside [0, 1] or NaN");
 }
 
+/// Whether every value of the arguments at positions I... (of n values each) lies in [0, 1].
+template <class Policy, class Tuple, std::size_t... I>
+bool all_in_unit_interval([[maybe_unused]] const Policy& exec, [[maybe_unused]] const Tuple& args,
+                          [[maybe_unused]] std::size_t n, std::index_sequence<I...>) {
+    return (thrust::all_of(exec, thrust::get<I>(args), thrust::get<I>(args) + n,
+                           in_unit_interval<typename thrust::iterator_traits<
+                               typename thrust::tuple_element<I, Tuple>::type>::value_type>{}) &&
+            ...);
+}
+
+/// out[b] = Σ_d K(its[b·D + d]...) for b < B: a kernel's row sums over (B × D) argument ranges,
+/// on the host backends in one SIMD pass when host_simd_rows allows, else through row_sums.
+/// The arguments at positions Checked... (e.g. std::index_sequence<1> for a Bernoulli target)
+/// must lie in [0, 1]: returns false when one does not (then out is unspecified), and the caller
+/// reports which (check_unit_interval). An empty row sums to 0.
+template <class T, class K, std::size_t... Checked, class Policy, class Out, class... It>
+bool kernel_row_sums(const Policy& exec, std::index_sequence<Checked...> checked, std::size_t batch,
+                     std::size_t length, Out out, It... its) {
+    if (batch == 0) return true;
+    if (length == 0) {
+        thrust::fill_n(exec, out, batch, T(0));
+        return true;
+    }
+#if !defined(__CUDACC__)
+    if constexpr (host_simd_rows<T, It...>)
+        return simd_kernel_row_sums<T, K>(exec, checked, batch, length, out, its...);
+    else
+#endif
+    {
+        if (!all_in_unit_interval(exec, thrust::make_tuple(its...), batch * length, checked))
+            return false;
+        row_sums(exec,
+                 thrust::make_transform_iterator(
+                     thrust::make_zip_iterator(thrust::make_tuple(its...)), apply_kernel<T, K>{}),
+                 batch, length, out);
+        return true;
+    }
+}
+
 /// K(x) as a double, for reductions that accumulate in double.
 template <class T, class K>
 struct as_double {
@@ -148,14 +202,6 @@ template <class T>
 struct divide_by {
     T n;
     GENDIV_HD T operator()(T x) const { return x / n; }
-};
-
-/// The identity kernel (Wasserstein objective).
-struct identity_fn {
-    template <class V>
-    GENDIV_HD V operator()(const V& v) const {
-        return v;
-    }
 };
 
 /// (1/n) Σ_{i<n} K(x_i) as T: a thrust::transform_reduce that accumulates in double on every

@@ -1,0 +1,168 @@
+// gendiv/device/host_rows.hpp: the row loops of the device functions on Thrust's host backends
+// (CPP, OMP, TBB), with xsimd batches.
+//
+// On a host backend a device range is host memory, so a row of a kernel's arguments can be read
+// with the same SIMD loads as the xtensor path (detail/simd.hpp) instead of one scalar libm call
+// per element through Thrust's iterators (4–14× slower: docs/benchmarks.md §6). Thrust still
+// decides how rows are spread over threads: the loops below run as the body of one
+// thrust::transform over row indices on the caller's policy.
+//
+// rows.hpp includes this header only when nvcc is not compiling (nvcc rejects the kernels on
+// xsimd types, and under CUDA the ranges are GPU memory). Arguments qualify when every one is
+// contiguous memory of the output's value type T (raw pointers, thrust::device_ptr, vector
+// iterators: thrust::is_contiguous_iterator) or a thrust::constant_iterator<T>; anything else
+// (transform or permutation iterators, other value types) takes the generic scalar path.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+
+#include <thrust/iterator/constant_iterator.h>
+#include <thrust/iterator/counting_iterator.h>
+#include <thrust/iterator/iterator_traits.h>
+#include <thrust/memory.h>
+#include <thrust/transform.h>
+#include <thrust/type_traits/is_contiguous_iterator.h>
+
+#include "gendiv/detail/kernels.hpp"
+#include "gendiv/detail/lse_row.hpp"
+#include "gendiv/detail/simd.hpp"
+
+namespace gendiv::device::detail {
+
+template <class It>
+struct is_constant_iterator : std::false_type {};
+template <class V, class I, class S>
+struct is_constant_iterator<thrust::constant_iterator<V, I, S>> : std::true_type {};
+
+template <class It>
+using iterator_value_t = std::remove_cv_t<typename thrust::iterator_traits<It>::value_type>;
+
+/// How a SIMD row loop reads an argument of iterator type It as values of T: `usable` is false
+/// when it cannot (then the caller takes the scalar path).
+template <class T, class It, class = void>
+struct simd_reader {
+    static constexpr bool usable = false;
+};
+
+/// Contiguous memory: batch loads from the raw pointer (It must point at a value: n ≥ 1).
+template <class T, class It>
+struct simd_reader<T, It,
+                   std::enable_if_t<thrust::is_contiguous_iterator<It>::value &&
+                                    std::is_same_v<iterator_value_t<It>, T>>> {
+    static constexpr bool usable = true;
+    const T* p;
+    explicit simd_reader(const It& it) : p(thrust::raw_pointer_cast(&*it)) {}
+    template <class V>
+    V load(std::size_t i) const {
+        return gendiv::detail::load<V>(p + i);
+    }
+};
+
+/// A constant_iterator (a broadcast parameter such as a standard-normal prior): one value.
+template <class T, class It>
+struct simd_reader<T, It,
+                   std::enable_if_t<is_constant_iterator<It>::value &&
+                                    std::is_same_v<iterator_value_t<It>, T>>> {
+    static constexpr bool usable = true;
+    T c;
+    explicit simd_reader(const It& it) : c(*it) {}
+    template <class V>
+    V load(std::size_t) const {
+        return V(c);
+    }
+};
+
+/// Whether the SIMD row loops can read every one of the iterators as T.
+template <class T, class... It>
+inline constexpr bool simd_readable = (simd_reader<T, It>::usable && ...);
+
+/// The lane-wise conjunction of one or more masks (bool or xsimd::batch_bool).
+template <class M>
+M conjunction(const M& m) {
+    return m;
+}
+template <class M, class... Ms>
+M conjunction(const M& m, const Ms&... ms) {
+    return gendiv::detail::both(m, conjunction(ms...));
+}
+
+/// Row b of Σ_d K(a_0[b·D + d], a_1[b·D + d], …), summed with detail::simd_sum (batch partial sums
+/// folded into a double every 4096 elements, as the xtensor path). The arguments at positions
+/// Checked... are tested for [0, 1] in the same pass; a row that fails sets *bad (a relaxed
+/// atomic store: rows run concurrently, and the flag is read after the loop has joined).
+template <class T, class K, class Checked, class... R>
+struct simd_kernel_row;
+
+template <class T, class K, std::size_t... Checked, class... R>
+struct simd_kernel_row<T, K, std::index_sequence<Checked...>, R...> {
+    std::tuple<R...> args;
+    std::size_t length;
+    std::atomic<bool>* bad;
+
+    T operator()(std::size_t b) const {
+        using gendiv::detail::vtag;
+        const std::size_t off = b * length;
+        using B = gendiv::detail::batch_t<T>;
+        auto ok_batch = B(T(0)) == B(T(0));  // all lanes true
+        bool ok_scalar = true;
+        const T s = gendiv::detail::simd_sum<T>(length, [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            return std::apply(
+                [&](const R&... r) {
+                    const auto values = std::make_tuple(r.template load<V>(off + i)...);
+                    if constexpr (sizeof...(Checked) > 0) {
+                        const auto ok = conjunction(
+                            gendiv::detail::in_unit_interval_fn{}(std::get<Checked>(values))...);
+                        if constexpr (std::is_arithmetic_v<V>)
+                            ok_scalar = ok_scalar && ok;
+                        else
+                            ok_batch = ok_batch & ok;
+                    }
+                    return std::apply([](const auto&... v) { return K{}(v...); }, values);
+                },
+                args);
+        });
+        if constexpr (sizeof...(Checked) > 0)
+            if (!(ok_scalar && gendiv::detail::all_true(ok_batch)))
+                bad->store(true, std::memory_order_relaxed);
+        return s;
+    }
+};
+
+/// out[b] = Σ_d K(its[b·D + d]...) for b < B on a host backend, in one pass that also tests the
+/// arguments at positions Checked... for [0, 1]. Returns false (out then unspecified) when one
+/// of them holds a value outside [0, 1] or NaN. batch ≥ 1, length ≥ 1.
+template <class T, class K, class Checked, class Policy, class Out, class... It>
+bool simd_kernel_row_sums(const Policy& exec, Checked, std::size_t batch, std::size_t length,
+                          Out out, const It&... its) {
+    std::atomic<bool> bad{false};
+    simd_kernel_row<T, K, Checked, simd_reader<T, It>...> row{
+        std::make_tuple(simd_reader<T, It>(its)...), length, &bad};
+    thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
+                      thrust::counting_iterator<std::size_t>(batch), out, row);
+    return !bad.load(std::memory_order_relaxed);
+}
+
+/// Row r's log-sum-exp (log-mean-exp when `mean`): the xtensor path's own lse_row.
+template <class T>
+struct simd_lse_row {
+    const T* x;
+    std::size_t length;
+    bool mean;
+    T operator()(std::size_t r) const { return gendiv::detail::lse_row(x + r * length, length, mean); }
+};
+
+/// out[r] = log-sum-exp (or log-mean-exp) of each of `rows` rows of contiguous T on a host
+/// backend. rows ≥ 1, length ≥ 1.
+template <class T, class Policy, class In, class Out>
+void simd_lse_rows(const Policy& exec, const In& x, std::size_t rows, std::size_t length, Out out,
+                   bool mean) {
+    thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
+                      thrust::counting_iterator<std::size_t>(rows), out,
+                      simd_lse_row<T>{simd_reader<T, In>(x).p, length, mean});
+}
+
+}  // namespace gendiv::device::detail
