@@ -78,6 +78,56 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_rows, T, float_types) {
 // product; z - mu is exact in these rows), w² ~4, and the terms have both signs, so the budget is
 // 4ε times the condition number Σ|terms| / |Σ terms| computed from the inputs. The gradient in mu
 // and z is w e^{-lv/2} (~4 ulp); in logvar, ½w² - ½, with an absolute budget of 4ε(½w² + ½).
+// The softplus tail log(1 + e^{-|x|}) of the Bernoulli-from-logits term (and of softplus) is a
+// polynomial in e^{-|x|} (detail::log1p_exp_neg_abs_fn, tests/reference/softplus_poly.py).
+// Dense sweep of |x| in [0, 100] (2·10^6 points, then the subnormal tail) against the long
+// double composition log1pl(expl(-x)), whose own error (about 1e-19 relative: 64-bit
+// significand, libm's long double functions within a few of its ulps) is negligible here. Both
+// the scalar kernel and the xsimd batch kernel are checked. Measured maximum: 2.08 ulp (float),
+// 2.02 ulp (double), about what libm's log1p(exp(-x)) gives (1.46 and 1.48 ulp): most of it is
+// the rounding of e^{-|x|} itself. Bound: 3 ulp. Where the result is subnormal (|x| > 87.3 in
+// float, 708.4 in double) xsimd's exp flushes e^{-|x|} to 0 (as it did under the former
+// log1p(exp(-|x|)) too): there the bound is an absolute error below the smallest normal number.
+BOOST_AUTO_TEST_CASE_TEMPLATE(softplus_tail_is_within_three_ulp, T, float_types) {
+    using B = xsimd::batch<T>;
+    double worst = 0, at = 0;
+    const auto check = [&](T x, T got) {
+        const long double ref = log1pl(expl(-std::fabs(static_cast<long double>(x))));
+        if (ref < std::numeric_limits<T>::min()) {  // subnormal result: xsimd's exp flushes to 0
+            BOOST_TEST(std::fabs(static_cast<long double>(got) - ref) <= std::numeric_limits<T>::min());
+            return;
+        }
+        const T r = static_cast<T>(ref);
+        const long double ulp = std::nextafter(r, std::numeric_limits<T>::infinity()) - r;
+        const double err = static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp);
+        if (err > worst) {
+            worst = err;
+            at = x;
+        }
+    };
+    std::vector<T> xs;
+    for (long i = 0; i <= 2000000; ++i) xs.push_back(static_cast<T>((i % 2 ? -5e-5 : 5e-5) * i));
+    for (T x = T(100); x < std::numeric_limits<T>::max_exponent * T(0.75); x += T(0.37)) xs.push_back(x);
+    while (xs.size() % B::size) xs.push_back(T(0));
+    for (std::size_t i = 0; i < xs.size(); i += B::size) {
+        const B got = gendiv::detail::log1p_exp_neg_abs_fn{}(B::load_unaligned(&xs[i]));
+        alignas(64) T lanes[B::size];
+        got.store_aligned(lanes);
+        for (std::size_t k = 0; k < B::size; ++k) {
+            check(xs[i + k], lanes[k]);
+            check(xs[i + k], gendiv::detail::log1p_exp_neg_abs_fn{}(xs[i + k]));
+        }
+    }
+    BOOST_TEST_MESSAGE("softplus tail: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= 3.0, "max error " << worst << " ulp at x = " << at);
+    // The ends: exactly log 2 at 0 (to the ulp), 0 at ±inf, NaN for NaN.
+    BOOST_TEST(std::abs(gendiv::detail::log1p_exp_neg_abs_fn{}(T(0)) - T(0.69314718055994530942)) <=
+               std::numeric_limits<T>::epsilon());
+    BOOST_TEST(gendiv::detail::log1p_exp_neg_abs_fn{}(std::numeric_limits<T>::infinity()) == T(0));
+    BOOST_TEST(gendiv::detail::log1p_exp_neg_abs_fn{}(-std::numeric_limits<T>::infinity()) == T(0));
+    BOOST_TEST(std::isnan(gendiv::detail::log1p_exp_neg_abs_fn{}(std::numeric_limits<T>::quiet_NaN())));
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(normal_rows, T, float_types) {
     const double eps = eps_of<T>();
     for (const auto& r : ref::normal_rows) {
