@@ -132,6 +132,16 @@ void BM_floor_exp_log1p(benchmark::State& state) {  // Bernoulli: one exp and on
 }
 
 template <class T>
+void BM_floor_softplus_tail(benchmark::State& state) {  // what the kernel calls: exp + polynomial
+    const auto cached = bench::uniform<T>(4096, -8, 8, 6);
+    const std::size_t n = large_bernoulli_rows * 784;
+    for (auto _ : state)
+        benchmark::DoNotOptimize(bench::transcendental_only<T>(
+            n, cached, [](auto v) { return gendiv::detail::log1p_exp_neg_abs_fn{}(v); }));
+    bench::set_counters(state, 2 * sizeof(T) * n, n);
+}
+
+template <class T>
 void BM_floor_memory_normal(benchmark::State& state) {
     const std::size_t n = large_normal_rows * 100;
     const auto a = bench::uniform<T>(n, -2, 2, 3), b = bench::uniform<T>(n, -3, 3, 4), c = bench::uniform<T>(n, -2, 2, 5);
@@ -169,8 +179,10 @@ BENCHMARK_TEMPLATE(BM_normal_gendiv, double)->NORMAL_SHAPES;
 BENCHMARK_TEMPLATE(BM_normal_device_omp, double)->NORMAL_SHAPES;
 BENCHMARK_TEMPLATE(BM_floor_memory_bernoulli, float)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_exp_log1p, float)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_floor_softplus_tail, float)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_memory_bernoulli, double)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_exp_log1p, double)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_TEMPLATE(BM_floor_softplus_tail, double)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_memory_normal, float)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_exp, float)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_TEMPLATE(BM_floor_memory_normal, double)->Unit(benchmark::kMicrosecond)->UseRealTime();

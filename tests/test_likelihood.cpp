@@ -481,6 +481,27 @@ BOOST_AUTO_TEST_CASE(bernoulli_errors) {
     GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(a, bad), "gendiv::log_likelihood_bernoulli", "'target'",
                        "nan");
     GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(bad, a), "gendiv::log_likelihood_bernoulli", "'mu'", "nan");
+    // The checks run inside the (parallel, SIMD) row pass: a bad value is found in the first
+    // element, in a lane of a full batch and in a row's scalar tail, also above the size where
+    // the rows run on several threads (2^17 elements), and the message still names the index.
+    for (const std::size_t rows : {std::size_t(3), std::size_t(300)}) {
+        const std::size_t cols = 999;  // not a multiple of any SIMD width
+        for (const std::size_t at : {std::size_t(0), rows * cols / 2 + 3, rows * cols - 1}) {
+            BOOST_TEST_CONTEXT(rows << " rows, bad value at flat index " << at) {
+                xt::xarray<float> x = xt::zeros<float>({rows, cols}), t = xt::ones<float>({rows, cols});
+                t.flat(at) = 2.0f;
+                const std::string where = "flat index " + std::to_string(at);
+                GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(x, t),
+                                   "gendiv::log_likelihood_bernoulli_logits", "'target'",
+                                   where.c_str());
+                xt::xarray<float> mu = xt::full_like(t, 0.5f);
+                GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(t, mu), "gendiv::log_likelihood_bernoulli",
+                                   "'mu'", where.c_str());
+                GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli(mu, t), "gendiv::log_likelihood_bernoulli",
+                                   "'target'", where.c_str());
+            }
+        }
+    }
     // a logit may be anything, NaN included (it propagates); only targets are checked
     xt::xarray<double> xn = a;
     xn(0, 0) = std::nan("");

@@ -53,17 +53,28 @@ xt::xtensor<T, 1> bernoulli_impl(const char* function, const char* pname,
     check_min_dim(function, pname, param.derived_cast(), 1);
     check_same_shape(function, pname, param.derived_cast(), "target", target.derived_cast());
     flat<T> p(param), t(target);
-    if (param_is_probability)
-        check_unit_interval(function, pname, p, "probabilities must lie in [0, 1]");
-    check_unit_interval(function, "target", t, target_rule);
     const auto r = batch_rows(p.shape());
     xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({r.batch});
     const T* pp = p.data();
     const T* tp = t.data();
-    rows_sum<T>(r.batch, r.length, out.data(), [&](std::size_t i, auto tag) {
-        using V = typename decltype(tag)::type;
-        return K{}(load<V>(pp + i), load<V>(tp + i));
-    });
+    // The [0, 1] checks run inside the row pass (one read of memory); only when one fails are
+    // the arguments scanned again, to name the argument and the index in the error.
+    const bool ok = rows_sum_checked<T>(
+        r.batch, r.length, out.data(),
+        [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            return K{}(load<V>(pp + i), load<V>(tp + i));
+        },
+        [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            const auto t_ok = in_unit_interval_fn{}(load<V>(tp + i));
+            return param_is_probability ? both(t_ok, in_unit_interval_fn{}(load<V>(pp + i))) : t_ok;
+        });
+    if (!ok) {
+        if (param_is_probability)
+            check_unit_interval(function, pname, p, "probabilities must lie in [0, 1]");
+        check_unit_interval(function, "target", t, target_rule);
+    }
     return out;
 }
 

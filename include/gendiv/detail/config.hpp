@@ -20,9 +20,12 @@
 #if defined(_OPENMP)
 #define GENDIV_PRAGMA(x) _Pragma(#x)
 #define GENDIV_OMP_PARALLEL_FOR_IF(cond) GENDIV_PRAGMA(omp parallel for schedule(static) if (cond))
+#define GENDIV_OMP_PARALLEL_FOR_IF_AND(cond, var) \
+    GENDIV_PRAGMA(omp parallel for schedule(static) if (cond) reduction(&& : var))
 #else
 #define GENDIV_PRAGMA(x)
 #define GENDIV_OMP_PARALLEL_FOR_IF(cond)
+#define GENDIV_OMP_PARALLEL_FOR_IF_AND(cond, var)
 #endif
 
 namespace gendiv::detail {

@@ -91,6 +91,25 @@ inline T simd_sum(std::size_t n, F&& f) {
     return static_cast<T>(total);
 }
 
+/// simd_sum(n, f) that also tests each element with ok(i, vtag<V>) (a bool for the scalar tail,
+/// an xsimd::batch_bool for a batch) in the same pass; all_ok becomes whether every test passed.
+/// Used to validate arguments (Bernoulli targets in [0, 1]) without a second read of memory.
+template <class T, class F, class C>
+inline T simd_sum_checked(std::size_t n, F&& f, C&& ok, bool& all_ok) {
+    auto ok_batch = batch_t<T>(T(0)) == batch_t<T>(T(0));  // all lanes true
+    bool ok_scalar = true;
+    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        if constexpr (std::is_arithmetic_v<V>)
+            ok_scalar = ok_scalar && ok(i, tag);
+        else
+            ok_batch = ok_batch & ok(i, tag);
+        return f(i, tag);
+    });
+    all_ok = ok_scalar && xsimd::all(ok_batch);
+    return s;
+}
+
 /// out[b] = Σ_{i<D} f(b·D + i, vtag<V>) for b < B; rows in parallel when the work is large.
 template <class T, class F>
 inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
@@ -100,6 +119,24 @@ inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
         const std::size_t off = static_cast<std::size_t>(bb) * D;
         out[bb] = simd_sum<T>(D, [&](std::size_t i, auto tag) { return f(off + i, tag); });
     }
+}
+
+/// rows_sum that also tests every element with ok(b·D + i, vtag<V>) in the same pass (see
+/// simd_sum_checked); returns whether every test passed (out is complete either way).
+template <class T, class F, class C>
+inline bool rows_sum_checked(std::size_t B, std::size_t D, T* out, F&& f, C&& ok) {
+    const long nb = static_cast<long>(B);
+    bool all_ok = true;
+    GENDIV_OMP_PARALLEL_FOR_IF_AND(static_cast<long>(B * D) >= parallel_threshold, all_ok)
+    for (long bb = 0; bb < nb; ++bb) {
+        const std::size_t off = static_cast<std::size_t>(bb) * D;
+        bool row_ok = true;
+        out[bb] = simd_sum_checked<T>(
+            D, [&](std::size_t i, auto tag) { return f(off + i, tag); },
+            [&](std::size_t i, auto tag) { return ok(off + i, tag); }, row_ok);
+        all_ok = all_ok && row_ok;
+    }
+    return all_ok;
 }
 
 /// Calls f(b, b·D + i, vtag<V>) over every element of a (B × D) block, rows in parallel when

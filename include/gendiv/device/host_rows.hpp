@@ -102,33 +102,33 @@ struct simd_kernel_row<T, K, std::index_sequence<Checked...>, R...> {
     std::size_t length;
     std::atomic<bool>* bad;
 
+    template <class V>
+    auto values(std::size_t i) const {
+        return std::apply([&](const R&... r) { return std::make_tuple(r.template load<V>(i)...); },
+                          args);
+    }
+
     T operator()(std::size_t b) const {
-        using gendiv::detail::vtag;
         const std::size_t off = b * length;
-        using B = gendiv::detail::batch_t<T>;
-        auto ok_batch = B(T(0)) == B(T(0));  // all lanes true
-        bool ok_scalar = true;
-        const T s = gendiv::detail::simd_sum<T>(length, [&](std::size_t i, auto tag) {
+        const auto term = [&](std::size_t i, auto tag) {
             using V = typename decltype(tag)::type;
-            return std::apply(
-                [&](const R&... r) {
-                    const auto values = std::make_tuple(r.template load<V>(off + i)...);
-                    if constexpr (sizeof...(Checked) > 0) {
-                        const auto ok = conjunction(
-                            gendiv::detail::in_unit_interval_fn{}(std::get<Checked>(values))...);
-                        if constexpr (std::is_arithmetic_v<V>)
-                            ok_scalar = ok_scalar && ok;
-                        else
-                            ok_batch = ok_batch & ok;
-                    }
-                    return std::apply([](const auto&... v) { return K{}(v...); }, values);
+            return std::apply([](const auto&... v) { return K{}(v...); }, values<V>(off + i));
+        };
+        if constexpr (sizeof...(Checked) == 0) {
+            return gendiv::detail::simd_sum<T>(length, term);
+        } else {
+            bool ok = true;
+            const T s = gendiv::detail::simd_sum_checked<T>(
+                length, term,
+                [&](std::size_t i, auto tag) {
+                    using V = typename decltype(tag)::type;
+                    const auto v = values<V>(off + i);
+                    return conjunction(gendiv::detail::in_unit_interval_fn{}(std::get<Checked>(v))...);
                 },
-                args);
-        });
-        if constexpr (sizeof...(Checked) > 0)
-            if (!(ok_scalar && gendiv::detail::all_true(ok_batch)))
-                bad->store(true, std::memory_order_relaxed);
-        return s;
+                ok);
+            if (!ok) bad->store(true, std::memory_order_relaxed);
+            return s;
+        }
     }
 };
 
