@@ -178,6 +178,54 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(infinities_and_nan, T, float_types) {
     for (std::size_t k = 0; k < 3; ++k) BOOST_TEST(std::isnan(g(2, k)));
 }
 
+// Rows longer than detail::lse_block (2048) run block by block with a running maximum: the
+// special values must give the same results wherever they sit (first block, a middle block, the
+// last, partial block), the maximum may appear only in a late block (rescaling the sum), and
+// every result must match a long double two-pass reference to the summation bound 4nε.
+BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    const std::size_t n = 3 * gendiv::detail::lse_block + 77;
+    const auto reference = [&](const std::vector<T>& row) {
+        long double m = -INFINITY;
+        for (T v : row) m = std::max(m, static_cast<long double>(v));
+        long double s = 0;
+        for (T v : row) s += expl(static_cast<long double>(v) - m);
+        return static_cast<double>(m + logl(s));
+    };
+    std::mt19937_64 gen(7);
+    std::uniform_real_distribution<double> d(-40, 0);
+    for (const std::size_t at : {std::size_t(0), std::size_t(2500), n - 1}) {
+        BOOST_TEST_CONTEXT("special value at " << at) {
+            std::vector<T> base(n);
+            for (auto& v : base) v = static_cast<T>(d(gen));
+            auto row = base;
+            row[at] = T(30);  // the maximum, in the first, a middle or the last block
+            const double want = reference(row);
+            const double got = gendiv::log_sum_exp(xt::adapt(row, {n}))();
+            BOOST_TEST(std::abs(got - want) <= 4.0 * n * eps_of<T>() * std::abs(want),
+                       "got " << got << " want " << want);
+            const double mean_want = want - std::log(static_cast<double>(n));
+            const double mean_got = gendiv::log_mean_exp(xt::adapt(row, {n}))();
+            BOOST_TEST(std::abs(mean_got - mean_want) <= 4.0 * n * eps_of<T>() * std::abs(want));
+            // the gradient's weights are e^{x - m}/s with the blocked (m, s): they sum to 1 and
+            // the maximum's weight is e^{30 - lse}
+            const auto g = gendiv::log_sum_exp_grad(xt::adapt(row, {n})).x;
+            BOOST_TEST(std::abs(xt::sum(xt::cast<double>(g))() - 1.0) <= 4.0 * n * eps_of<T>());
+            BOOST_TEST(std::abs(static_cast<double>(g(at)) - std::exp(30.0 - want)) <=
+                       4.0 * n * eps_of<T>());
+            row[at] = inf;
+            BOOST_TEST(gendiv::log_sum_exp(xt::adapt(row, {n}))() == inf);
+            row[n - 1 - at / 2] = nan;  // NaN after (or before) the +inf still gives NaN
+            BOOST_TEST(std::isnan(gendiv::log_sum_exp(xt::adapt(row, {n}))()));
+            std::vector<T> empty(n, -inf);
+            empty[at] = T(-5);  // one finite value among -inf, in any block
+            BOOST_TEST(gendiv::log_sum_exp(xt::adapt(empty, {n}))() == T(-5));
+            empty[at] = -inf;
+            BOOST_TEST(gendiv::log_sum_exp(xt::adapt(empty, {n}))() == -inf);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(bounds_and_shift, T, float_types) {
     // max ≤ lse ≤ max + log n and lse(x + c) = lse(x) + c, on random rows
     const auto x = gendiv::test::uniform<T>({16, 37}, -30, 30, 11);

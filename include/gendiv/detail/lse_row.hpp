@@ -2,9 +2,11 @@
 //
 // The host xtensor path (log_sum_exp.hpp) and the Thrust device functions on host backends
 // (device/host_rows.hpp) both call these, so the two cannot drift apart. Includes xsimd but not
-// xtensor. The row is read twice (max, then the sum of exp): see log_sum_exp.hpp for why.
+// xtensor. A row is read twice (max, then the sum of exp; see log_sum_exp.hpp for why), a long row
+// block by block so that the second read comes from L1.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 #include "gendiv/detail/math.hpp"
@@ -50,17 +52,55 @@ struct lse_parts {
     T s;
 };
 
+/// Σ_i exp(x_i - m) over n values, m ≥ every x_i.
 template <class T>
-inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
-    bool nan = false;
-    const T m = row_max(p, n, nan);
-    if (nan) return {quiet_nan<T>(), T(0)};
-    if (m == -infinity<T>() || m == infinity<T>()) return {m, T(0)};
-    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
+inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
+    return simd_sum<T>(n, [&](std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
         return exp(load<V>(p + i) - V(m));
     });
-    return {m, s};
+}
+
+/// Rows longer than this are processed in blocks of this many values (8 KB of floats, 16 KB of
+/// doubles), so that the second pass over a block (the exponentials) reads it from L1 instead of
+/// the whole row from L2 or memory: one read of memory per row.
+inline constexpr std::size_t lse_block = 2048;
+
+template <class T>
+inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
+    if (n <= lse_block) {  // two passes over a row that stays in cache
+        bool nan = false;
+        const T m = row_max(p, n, nan);
+        if (nan) return {quiet_nan<T>(), T(0)};
+        if (m == -infinity<T>() || m == infinity<T>()) return {m, T(0)};
+        return {m, shifted_exp_sum(p, n, m)};
+    }
+    // Blocked: a running maximum m and s = Σ e^{x - m} over the blocks so far (in double); when a
+    // block raises the maximum, s is rescaled by e^{m_old - m_new} < 1, so every exponential
+    // stays in [0, 1] as in the two-pass form. A constant row is never rescaled and sums to n
+    // exactly.
+    T m = -infinity<T>();
+    double s = 0;
+    bool pos_inf = false;
+    for (std::size_t lo = 0; lo < n; lo += lse_block) {
+        const std::size_t len = n - lo < lse_block ? n - lo : lse_block;
+        bool nan = false;
+        const T bm = row_max(p + lo, len, nan);
+        if (nan) return {quiet_nan<T>(), T(0)};
+        if (pos_inf || bm == infinity<T>()) {  // the result is +inf unless a NaN follows
+            pos_inf = true;
+            continue;
+        }
+        if (bm == -infinity<T>()) continue;  // e^{-inf} adds nothing
+        if (bm > m) {
+            s *= std::exp(static_cast<double>(m) - static_cast<double>(bm));  // 0 while m = -inf
+            m = bm;
+        }
+        s += static_cast<double>(shifted_exp_sum(p + lo, len, m));
+    }
+    if (pos_inf) return {infinity<T>(), T(0)};
+    if (m == -infinity<T>()) return {m, T(0)};
+    return {m, static_cast<T>(s)};
 }
 
 /// log Σ exp over one contiguous row (log mean exp when `mean`). The mean is m + log(s / n)
