@@ -61,30 +61,15 @@ namespace detail {
 /// max_j |p_j| over a row, NaN when the row holds a NaN (0 for an empty row).
 template <class T>
 T row_max_abs(const T* p, std::size_t n) {
-    using B = batch_t<T>;
-    constexpr std::size_t W = B::size;
-    std::size_t i = 0;
-    T m = T(0);
     bool nan = false;
-    if (n >= W) {
-        B bm(T(0));
-        auto bn = xsimd::isnan(bm);
-        for (; i + W <= n; i += W) {
-            const B v = xsimd::abs(B::load_unaligned(p + i));
-            bm = xsimd::max(bm, v);
-            bn = bn | xsimd::isnan(v);
-        }
-        alignas(64) T lanes[W];
-        bm.store_unaligned(lanes);
-        for (std::size_t k = 0; k < W; ++k) m = lanes[k] > m ? lanes[k] : m;
-        nan = xsimd::any(bn);
-    }
-    for (; i < n; ++i) {
-        const T a = std::abs(p[i]);
-        nan = nan || (a != a);
-        m = a > m ? a : m;
-    }
-    return nan ? quiet_nan<T>() : m;
+    const T m = row_max_of(
+        p, n,
+        [](const auto& v) {
+            using std::abs;  // xsimd::abs for batches, through argument-dependent lookup
+            return abs(v);
+        },
+        nan);
+    return nan ? quiet_nan<T>() : (n == 0 ? T(0) : m);
 }
 
 /// ‖p‖₂ of a row as `scaled · 2^{-k}`: `scale` = 2^k is a power of two chosen from the row's

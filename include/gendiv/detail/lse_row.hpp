@@ -14,33 +14,10 @@
 
 namespace gendiv::detail {
 
-/// The maximum of a row and whether it holds a NaN.
+/// The maximum of a row and whether it holds a NaN (-inf for an empty row).
 template <class T>
 inline T row_max(const T* p, std::size_t n, bool& has_nan) {
-    using B = batch_t<T>;
-    constexpr std::size_t W = B::size;
-    T m = -infinity<T>();
-    std::size_t i = 0;
-    bool nan = false;
-    if (n >= W) {
-        B bm = B::load_unaligned(p);
-        auto bn = xsimd::isnan(bm);
-        for (i = W; i + W <= n; i += W) {
-            const B v = B::load_unaligned(p + i);
-            bm = xsimd::max(bm, v);
-            bn = bn | xsimd::isnan(v);
-        }
-        alignas(64) T lanes[W];
-        bm.store_unaligned(lanes);
-        for (std::size_t k = 0; k < W; ++k) m = lanes[k] > m ? lanes[k] : m;
-        nan = xsimd::any(bn);
-    }
-    for (; i < n; ++i) {
-        nan = nan || (p[i] != p[i]);
-        m = p[i] > m ? p[i] : m;
-    }
-    has_nan = nan;
-    return m;
+    return row_max_of(p, n, [](const auto& v) { return v; }, has_nan);
 }
 
 /// The two parts of a row's log-sum-exp: its maximum m and s = Σ_i exp(x_i - m). When m is

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -149,6 +150,38 @@ inline void rows_for(std::size_t B, std::size_t D, F&& f) {
         const std::size_t b = static_cast<std::size_t>(bb), off = b * D;
         simd_for<T>(D, [&](std::size_t i, auto tag) { f(b, off + i, tag); });
     }
+}
+
+/// max_i f(p_i) over a row (f: a lane-wise map of scalars and batches, e.g. the identity or an
+/// absolute value; -inf for an empty row) and whether some f(p_i) is NaN. Batches keep their own
+/// NaN mask, since xsimd::max need not propagate NaN.
+template <class T, class F>
+inline T row_max_of(const T* p, std::size_t n, F f, bool& has_nan) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    T m = -std::numeric_limits<T>::infinity();
+    std::size_t i = 0;
+    bool nan = false;
+    if (simd_enabled && n >= W) {
+        B bm(m);
+        auto bn = bm != bm;  // all lanes false
+        for (; i + W <= n; i += W) {
+            const B v = f(B::load_unaligned(p + i));
+            bm = xsimd::max(bm, v);
+            bn = bn | xsimd::isnan(v);
+        }
+        alignas(64) T lanes[W];
+        bm.store_unaligned(lanes);
+        for (std::size_t k = 0; k < W; ++k) m = lanes[k] > m ? lanes[k] : m;
+        nan = xsimd::any(bn);
+    }
+    for (; i < n; ++i) {
+        const T v = f(p[i]);
+        nan = nan || (v != v);
+        m = v > m ? v : m;
+    }
+    has_nan = nan;
+    return m;
 }
 
 /// True when every lane of a mask (bool or xsimd::batch_bool) is set.
