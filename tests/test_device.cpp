@@ -205,6 +205,8 @@ auto opaque(It it) {
 }  // namespace
 
 #if !defined(__CUDACC__)
+static_assert(gendiv::device::detail::host_simd_writable<float, thrust::device_vector<float>::iterator>);
+static_assert(!gendiv::device::detail::host_simd_writable<float, const float*>);
 static_assert(gendiv::device::detail::host_simd_rows<float, thrust::device_vector<float>::iterator,
                                                      thrust::constant_iterator<float>, const float*>);
 static_assert(!gendiv::device::detail::host_simd_rows<
@@ -267,6 +269,46 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(simd_and_scalar_row_loops_agree, T, types) {
             gendiv::device::kl_gaussian_gaussian_analytic(thrust::device, dx.begin(), dl.begin(),
                                                           opaque(zero), zero, B, D, scalar.begin());
             agree("kl");
+
+            // Element-wise gradients: contiguous arguments take the SIMD row loop, an opaque
+            // upstream forces the scalar for_each; the same kernel on the same values, so they
+            // must agree to check_elementwise's few ulp.
+            xt::xarray<T> u = gendiv::test::uniform<T>({B}, -2, 2, 45);
+            auto du = to_device(u);
+            thrust::device_vector<T> g0(B * D), g1(B * D), g2(B * D), g3(B * D);
+            thrust::device_vector<T> h0(B * D), h1(B * D), h2(B * D), h3(B * D);
+            const auto as_host = [](const thrust::device_vector<T>& v) {
+                const auto h = to_host(v);
+                return xt::xarray<T>(xt::adapt(h, {h.size()}));
+            };
+            gendiv::device::log_likelihood_bernoulli_logits_grad(thrust::device, dx.begin(), dt.begin(),
+                                                                 du.begin(), B, D, g0.begin());
+            gendiv::device::log_likelihood_bernoulli_logits_grad(thrust::device, dx.begin(), dt.begin(),
+                                                                 opaque(du.begin()), B, D, h0.begin());
+            check_elementwise(to_host(g0), as_host(h0));
+            gendiv::device::log_likelihood_bernoulli_grad(thrust::device, dm.begin(), dt.begin(),
+                                                          du.begin(), B, D, g0.begin());
+            gendiv::device::log_likelihood_bernoulli_grad(thrust::device, dm.begin(), dt.begin(),
+                                                          opaque(du.begin()), B, D, h0.begin());
+            check_elementwise(to_host(g0), as_host(h0));
+            gendiv::device::log_likelihood_normal_grad(thrust::device, dx.begin(), dl.begin(), dm.begin(),
+                                                       du.begin(), B, D, g0.begin(), g1.begin(), g2.begin());
+            gendiv::device::log_likelihood_normal_grad(thrust::device, dx.begin(), dl.begin(), dm.begin(),
+                                                       opaque(du.begin()), B, D, h0.begin(), h1.begin(),
+                                                       h2.begin());
+            check_elementwise(to_host(g0), as_host(h0));
+            check_elementwise(to_host(g1), as_host(h1));
+            check_elementwise(to_host(g2), as_host(h2));
+            gendiv::device::kl_gaussian_gaussian_analytic_grad(thrust::device, dx.begin(), dl.begin(), zero,
+                                                               zero, du.begin(), B, D, g0.begin(),
+                                                               g1.begin(), g2.begin(), g3.begin());
+            gendiv::device::kl_gaussian_gaussian_analytic_grad(thrust::device, dx.begin(), dl.begin(), zero,
+                                                               zero, opaque(du.begin()), B, D, h0.begin(),
+                                                               h1.begin(), h2.begin(), h3.begin());
+            check_elementwise(to_host(g0), as_host(h0));
+            check_elementwise(to_host(g1), as_host(h1));
+            check_elementwise(to_host(g2), as_host(h2));
+            check_elementwise(to_host(g3), as_host(h3));
         }
     }
 }

@@ -14,6 +14,7 @@
 // (transform or permutation iterators, other value types) takes the generic scalar path.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <tuple>
@@ -21,6 +22,7 @@
 
 #include <thrust/iterator/constant_iterator.h>
 #include <thrust/iterator/counting_iterator.h>
+#include <thrust/for_each.h>
 #include <thrust/iterator/iterator_traits.h>
 #include <thrust/memory.h>
 #include <thrust/transform.h>
@@ -144,6 +146,53 @@ bool simd_kernel_row_sums(const Policy& exec, Checked, std::size_t batch, std::s
     thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
                       thrust::counting_iterator<std::size_t>(batch), out, row);
     return !bad.load(std::memory_order_relaxed);
+}
+
+/// Whether an output iterator is contiguous writable memory of T (for simd_grad_rows).
+template <class T, class It>
+inline constexpr bool simd_writable =
+    thrust::is_contiguous_iterator<It>::value && std::is_same_v<iterator_value_t<It>, T> &&
+    !std::is_const_v<std::remove_reference_t<decltype(*thrust::raw_pointer_cast(&*std::declval<It>()))>>;
+
+/// Row b of an element-wise gradient: for each element, G{}(u[b], a_1, …, a_m, o_1&, …, o_k&)
+/// on xsimd batches (and scalars for the tail), the outputs stored to o_j's memory.
+template <class T, class G, class U, class Ins, std::size_t NOut>
+struct simd_grad_row {
+    U u;
+    Ins ins;  // a std::tuple of simd_readers
+    std::array<T*, NOut> outs;
+    std::size_t length;
+
+    template <class V, std::size_t... J>
+    void element(const V& ub, std::size_t i, std::index_sequence<J...>) const {
+        std::array<V, NOut> o;
+        std::apply([&](const auto&... r) { G{}(ub, r.template load<V>(i)..., o[J]...); }, ins);
+        (gendiv::detail::store(outs[J] + i, o[J]), ...);
+    }
+
+    void operator()(std::size_t b) const {
+        const T ub = u.template load<T>(b);
+        const std::size_t off = b * length;
+        gendiv::detail::simd_for<T>(length, [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            element(V(ub), off + i, std::make_index_sequence<NOut>{});
+        });
+    }
+};
+
+/// The element-wise gradient G over (B × D) arguments with one upstream weight per row, on a host
+/// backend, one thrust::for_each task per row. batch ≥ 1.
+template <class T, class G, class Policy, class U, class... In, class... Out>
+void simd_grad_rows(const Policy& exec, std::size_t batch, std::size_t length, const U& u,
+                    const std::tuple<In...>& ins, const std::tuple<Out...>& outs) {
+    using row_t = simd_grad_row<T, G, simd_reader<T, U>, std::tuple<simd_reader<T, In>...>, sizeof...(Out)>;
+    const row_t row{simd_reader<T, U>(u),
+                    std::apply([](const In&... i) { return std::make_tuple(simd_reader<T, In>(i)...); }, ins),
+                    std::apply([](const Out&... o) { return std::array<T*, sizeof...(Out)>{thrust::raw_pointer_cast(&*o)...}; },
+                               outs),
+                    length};
+    thrust::for_each(exec, thrust::counting_iterator<std::size_t>(0),
+                     thrust::counting_iterator<std::size_t>(batch), row);
 }
 
 /// Row r's log-sum-exp (log-mean-exp when `mean`): the xtensor path's own lse_row.

@@ -11,23 +11,6 @@
 namespace gendiv::device {
 namespace detail {
 
-template <class T>
-struct kl_grad_tuple {
-    // (mq, lq, mp, lp, u, d_mq&, d_lq&, d_mp&, d_lp&)
-    template <class Tuple>
-    GENDIV_HD void operator()(Tuple a) const {
-        T d0, d1, d2, d3;
-        gendiv::detail::kl_normal_grad_fn{}(
-            static_cast<T>(thrust::get<4>(a)), static_cast<T>(thrust::get<0>(a)),
-            static_cast<T>(thrust::get<1>(a)), static_cast<T>(thrust::get<2>(a)),
-            static_cast<T>(thrust::get<3>(a)), d0, d1, d2, d3);
-        thrust::get<5>(a) = d0;
-        thrust::get<6>(a) = d1;
-        thrust::get<7>(a) = d2;
-        thrust::get<8>(a) = d3;
-    }
-};
-
 /// One Monte Carlo term of the virtual (B × S·D) matrix whose row b holds sample s, coordinate d
 /// at column s·D + d: kl_normal_mc_fn(mq[b,d], lq[b,d], mp[b,d], lp[b,d], eps[s,b,d]).
 template <class T, class MQ, class LQ, class MP, class LP, class E>
@@ -129,16 +112,16 @@ void kl_gaussian_gaussian_analytic_grad(const Policy& exec, MQ&& mu_q, LQ&& logv
     constexpr const char* fn = "device::kl_gaussian_gaussian_analytic_grad";
     const auto n = detail::rows_extent(fn, batch, length);
     using T = detail::value_of_t<G0>;
-    auto args = thrust::make_zip_iterator(thrust::make_tuple(
-        detail::range_begin(fn, "mu_q", mu_q, n), detail::range_begin(fn, "logvar_q", logvar_q, n),
-        detail::range_begin(fn, "mu_p", mu_p, n), detail::range_begin(fn, "logvar_p", logvar_p, n),
-        detail::per_element(detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch)),
-                            length),
-        detail::range_begin(fn, "g_mu_q", g_mu_q, n),
-        detail::range_begin(fn, "g_logvar_q", g_logvar_q, n),
-        detail::range_begin(fn, "g_mu_p", g_mu_p, n),
-        detail::range_begin(fn, "g_logvar_p", g_logvar_p, n)));
-    thrust::for_each(exec, args, args + n.size, detail::kl_grad_tuple<T>{});
+    detail::grad_rows<T, gendiv::detail::kl_normal_grad_fn>(
+        exec, batch, length, detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch)),
+        std::make_tuple(detail::range_begin(fn, "mu_q", mu_q, n),
+                        detail::range_begin(fn, "logvar_q", logvar_q, n),
+                        detail::range_begin(fn, "mu_p", mu_p, n),
+                        detail::range_begin(fn, "logvar_p", logvar_p, n)),
+        std::make_tuple(detail::range_begin(fn, "g_mu_q", g_mu_q, n),
+                        detail::range_begin(fn, "g_logvar_q", g_logvar_q, n),
+                        detail::range_begin(fn, "g_mu_p", g_mu_p, n),
+                        detail::range_begin(fn, "g_logvar_p", g_logvar_p, n)));
 }
 
 template <class MQ, class LQ, class MP, class LP, class U, class G0, class G1, class G2, class G3,

@@ -11,29 +11,12 @@
 namespace gendiv::device {
 namespace detail {
 
-template <class T, class K>
-struct scaled_grad2 {
-    // (param, target, u) ↦ u · K(param, target)
-    template <class Tuple>
-    GENDIV_HD T operator()(const Tuple& a) const {
-        return static_cast<T>(thrust::get<2>(a)) *
-               K{}(static_cast<T>(thrust::get<0>(a)), static_cast<T>(thrust::get<1>(a)));
-    }
-};
-
-template <class T>
-struct normal_grad_tuple {
-    // (mu, logvar, z, u, d_mu&, d_logvar&, d_z&)
-    template <class Tuple>
-    GENDIV_HD void operator()(Tuple a) const {
-        T dm, dl, dz;
-        gendiv::detail::normal_grad_fn{}(static_cast<T>(thrust::get<3>(a)),
-                                         static_cast<T>(thrust::get<0>(a)),
-                                         static_cast<T>(thrust::get<1>(a)),
-                                         static_cast<T>(thrust::get<2>(a)), dm, dl, dz);
-        thrust::get<4>(a) = dm;
-        thrust::get<5>(a) = dl;
-        thrust::get<6>(a) = dz;
+/// u · K(a, b) into o: an element-wise gradient kernel for grad_rows.
+template <class K>
+struct scaled_by_upstream {
+    template <class V>
+    GENDIV_HD void operator()(const V& u, const V& a, const V& b, V& o) const {
+        o = u * K{}(a, b);
     }
 };
 
@@ -76,9 +59,8 @@ void log_likelihood_bernoulli_logits_grad(const Policy& exec, X&& logits, Tg&& t
     auto u = detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch));
     auto o = detail::range_begin(fn, "g", g, n);
     detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
-    auto args = thrust::make_zip_iterator(thrust::make_tuple(x, t, detail::per_element(u, length)));
-    thrust::transform(exec, args, args + n.size, o,
-                      detail::scaled_grad2<T, gendiv::detail::bernoulli_logits_grad_fn>{});
+    detail::grad_rows<T, detail::scaled_by_upstream<gendiv::detail::bernoulli_logits_grad_fn>>(
+        exec, batch, length, u, std::make_tuple(x, t), std::make_tuple(o));
 }
 
 template <class X, class Tg, class U, class G, detail::if_not_policy<X> = 0>
@@ -125,9 +107,8 @@ void log_likelihood_bernoulli_grad(const Policy& exec, M&& mu, Tg&& target, U&& 
     auto o = detail::range_begin(fn, "g", g, n);
     detail::check_unit_interval(exec, fn, "mu", m, n.size, batch, length);
     detail::check_unit_interval(exec, fn, "target", t, n.size, batch, length);
-    auto args = thrust::make_zip_iterator(thrust::make_tuple(m, t, detail::per_element(u, length)));
-    thrust::transform(exec, args, args + n.size, o,
-                      detail::scaled_grad2<T, gendiv::detail::bernoulli_probs_grad_fn>{});
+    detail::grad_rows<T, detail::scaled_by_upstream<gendiv::detail::bernoulli_probs_grad_fn>>(
+        exec, batch, length, u, std::make_tuple(m, t), std::make_tuple(o));
 }
 
 template <class M, class Tg, class U, class G, detail::if_not_policy<M> = 0>
@@ -167,14 +148,13 @@ void log_likelihood_normal_grad(const Policy& exec, M&& mu, L&& logvar, Z&& z, U
     constexpr const char* fn = "device::log_likelihood_normal_grad";
     const auto n = detail::rows_extent(fn, batch, length);
     using T = detail::value_of_t<GM>;
-    auto args = thrust::make_zip_iterator(thrust::make_tuple(
-        detail::range_begin(fn, "mu", mu, n), detail::range_begin(fn, "logvar", logvar, n),
-        detail::range_begin(fn, "z", z, n),
-        detail::per_element(detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch)),
-                            length),
-        detail::range_begin(fn, "g_mu", g_mu, n), detail::range_begin(fn, "g_logvar", g_logvar, n),
-        detail::range_begin(fn, "g_z", g_z, n)));
-    thrust::for_each(exec, args, args + n.size, detail::normal_grad_tuple<T>{});
+    detail::grad_rows<T, gendiv::detail::normal_grad_fn>(
+        exec, batch, length, detail::range_begin(fn, "upstream", upstream, detail::batch_extent(batch)),
+        std::make_tuple(detail::range_begin(fn, "mu", mu, n), detail::range_begin(fn, "logvar", logvar, n),
+                        detail::range_begin(fn, "z", z, n)),
+        std::make_tuple(detail::range_begin(fn, "g_mu", g_mu, n),
+                        detail::range_begin(fn, "g_logvar", g_logvar, n),
+                        detail::range_begin(fn, "g_z", g_z, n)));
 }
 
 template <class M, class L, class Z, class U, class GM, class GL, class GZ,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstddef>
+#include <tuple>
 #include <utility>
 
 #include <thrust/functional.h>
@@ -184,6 +185,59 @@ bool kernel_row_sums(const Policy& exec, std::index_sequence<Checked...> checked
                      thrust::make_zip_iterator(thrust::make_tuple(its...)), apply_kernel<T, K>{}),
                  batch, length, out);
         return true;
+    }
+}
+
+/// One element of an element-wise gradient: G{}(u, a_1, …, a_m, o_1&, …, o_k&) on T values, from
+/// a tuple laid out as (u, a_1, …, a_m, o_1, …, o_k), the outputs written back through it.
+template <class T, class G, std::size_t NIn, std::size_t NOut>
+struct apply_grad {
+    template <class Tuple, std::size_t... I, std::size_t... J>
+    GENDIV_HD static void call(Tuple& a, std::index_sequence<I...>, std::index_sequence<J...>) {
+        T out[NOut];
+        G{}(static_cast<T>(thrust::get<I>(a))..., out[J]...);
+        ((thrust::get<NIn + 1 + J>(a) = out[J]), ...);
+    }
+    template <class Tuple>
+    GENDIV_HD void operator()(Tuple a) const {
+        call(a, std::make_index_sequence<NIn + 1>{}, std::make_index_sequence<NOut>{});
+    }
+};
+
+#if defined(__CUDACC__)
+template <class T, class... It>
+inline constexpr bool host_simd_writable = false;
+#else
+template <class T, class... It>
+inline constexpr bool host_simd_writable = (simd_writable<T, It> && ...);
+#endif
+
+/// An element-wise gradient over (B × D) ranges with one upstream weight u[b] per row: for every
+/// element, G{}(u[b], ins…, outs&…) (a kernel of detail/kernels.hpp scaled by u). On the host
+/// backends, over contiguous memory, one SIMD loop per row (host_rows.hpp); otherwise one
+/// thrust::for_each over the zipped elements.
+template <class T, class G, class Policy, class U, class... In, class... Out>
+void grad_rows(const Policy& exec, std::size_t batch, std::size_t length, U u,
+               const std::tuple<In...>& ins, const std::tuple<Out...>& outs) {
+    if (batch == 0 || length == 0) return;
+#if !defined(__CUDACC__)
+    if constexpr (host_simd_rows<T, U, In...> && host_simd_writable<T, Out...>)
+        simd_grad_rows<T, G>(exec, batch, length, u, ins, outs);
+    else
+#endif
+    {
+        auto args = std::apply(
+            [&](const In&... i) {
+                return std::apply(
+                    [&](const Out&... o) {
+                        return thrust::make_zip_iterator(
+                            thrust::make_tuple(per_element(u, length), i..., o...));
+                    },
+                    outs);
+            },
+            ins);
+        thrust::for_each(exec, args, args + batch * length,
+                         apply_grad<T, G, sizeof...(In), sizeof...(Out)>{});
     }
 }
 
