@@ -55,8 +55,9 @@ auto per_element(U upstream, std::size_t length) {
 
 /// How row reductions run. Under nvcc (CUDA), a segmented thrust::reduce_by_key: every thread
 /// reads consecutive elements, so memory accesses coalesce. On the host backends (OMP, CPP),
-/// one task per row with a sequential inner loop: Thrust 1.17's OMP reduce_by_key is serial and
-/// ~30× slower than that (docs/benchmarks.md).
+/// one task per row: Thrust 1.17's OMP reduce_by_key is serial and ~30× slower than that
+/// (docs/benchmarks.md). The row's inner loop is a SIMD loop (host_rows.hpp) where the arguments
+/// are contiguous memory of T, the scalar loop of row_sum_fn otherwise.
 #if defined(__CUDACC__)
 inline constexpr bool segmented_by_key = true;
 #else
