@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -401,10 +402,17 @@ double mean_log_px(const vae& model, const gendiv::data::dataset& d, std::size_t
                 bar.update(first + n, 0);
             }
         };
-        if (device_eval == "omp")
+        if (device_eval == "omp") {
+            // libgomp's workers spin after every parallel region by default and take the cores
+            // OpenBLAS's threads need for the next product (docs/benchmarks.md §6: 63 s against
+            // 24 s for the full test set with OMP_WAIT_POLICY=passive on this 2-core machine).
+            if (!std::getenv("OMP_WAIT_POLICY"))
+                std::fprintf(stderr, "note: --device-eval omp runs next to OpenBLAS's threads; "
+                                     "OMP_WAIT_POLICY=passive is much faster there\n");
             run(thrust::omp::par);
-        else
+        } else {
             run(thrust::cpp::par);
+        }
         double s = 0;
         for (double v : sums) s += v;
         return s / static_cast<double>(N);
