@@ -373,7 +373,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(simd_batches_agree_with_scalars, D, all_divergence
                     mm.second(B::load_unaligned(in)).store_unaligned(out);
                     for (std::size_t k = 0; k < W; ++k) {
                         const double s = mm.second(in[k]);
-                        BOOST_TEST(close(out[k], s, 1e-14, 1e-300),
+                        // 1e-15 absolute: the Jensen–Shannon activation log 2 − softplus(−v)
+                        // cancels near v = 0 (at v = −0.01 the result is 140× smaller than the
+                        // softplus), so one ulp of difference between xsimd's and libm's exp
+                        // inside the softplus shows as 1.5e-14 relative there (seen with clang).
+                        BOOST_TEST(close(out[k], s, 1e-14, 1e-15),
                                    D::name << "::" << mm.first << "(" << in[k] << "): batch " << out[k] << ", scalar " << s);
                     }
                 }
