@@ -4,13 +4,18 @@
 // batch of them. They call the functions below unqualified: ordinary lookup finds these scalar
 // overloads, and argument-dependent lookup finds xsimd's batch overloads (xsimd::exp,
 // xsimd::select, ...). One formula thus serves the SIMD host loop, the scalar tail and the
-// Thrust device path. This header includes neither xtensor nor xsimd nor Thrust.
+// Thrust device path. Outside nvcc it also brings gendiv's exp for batches of double
+// (simd_exp.hpp): ordinary lookup finds it and overload resolution prefers it to xsimd::exp (it
+// is more specialized). This header includes neither xtensor nor Thrust.
 #pragma once
 
 #include <cmath>
 #include <type_traits>
 
 #include "gendiv/detail/config.hpp"
+#if !defined(__CUDACC__)
+#include "gendiv/detail/simd_exp.hpp"
+#endif
 
 namespace gendiv::detail {
 

@@ -1,0 +1,28 @@
+#!/usr/bin/env python3
+"""Constants of gendiv/detail/simd_exp.hpp (e^x for batches of double), computed with mpmath.
+
+Prints each constant as the C99 hex literal of the double nearest the exact value, and the
+bound on the Taylor remainder that the header's comment states. Run: python3 simd_exp_constants.py
+"""
+import math
+import mpmath
+
+mpmath.mp.prec = 200
+
+
+def hexd(v):
+    return float(v).hex()
+
+
+print("log2(e)      ", hexd(1 / mpmath.log(2)))
+# fdlibm's split: ln2_hi = ln 2 rounded to 32 significant bits, ln2_lo = ln 2 - ln2_hi.
+ln2 = mpmath.log(2)
+ln2_hi = mpmath.floor(ln2 * 2**32) / 2**32
+print("ln2_hi       ", hexd(ln2_hi), "(exact:", float(ln2_hi) == ln2_hi, ")")
+print("ln2_lo       ", hexd(ln2 - ln2_hi))
+for n in range(13, 1, -1):
+    print(f"1/{n}!".ljust(13), hexd(mpmath.mpf(1) / mpmath.factorial(n)))
+rmax = ln2 / 2
+print("remainder bound r^14/14! * e^r at |r| = ln2/2:",
+      mpmath.nstr(rmax**14 / mpmath.factorial(14) * mpmath.exp(rmax), 3))
+print("1.5 * 2^52 low 12 bits zero:", (int(1.5 * 2**52) & 0xFFF) == 0)
