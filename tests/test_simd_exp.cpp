@@ -12,6 +12,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "gendiv/detail/math.hpp"
+#include "support/numeric.hpp"
 
 namespace {
 
@@ -20,10 +21,7 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 
 /// |got - e^x| in units of the last place of the double nearest e^x (long double reference).
 double ulp_error(double x, double got) {
-    const long double ref = expl(static_cast<long double>(x));
-    const double r = static_cast<double>(ref);
-    const long double ulp = std::nextafter(r, inf) - r;
-    return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp);
+    return gendiv::test::ulp_error(expl(static_cast<long double>(x)), got);
 }
 
 /// Runs gendiv::detail::exp over xs in batches (padding the tail with zeros) and returns the

@@ -62,6 +62,16 @@ std::int64_t ulp_distance(T a, T b) {
     return d < 0 ? -d : d;
 }
 
+/// |got − ref| in units of the last place of the T nearest ref, for a reference computed in
+/// long double (fractional: 0.5 means half an ulp).
+template <class T>
+double ulp_error(long double ref, T got) {
+    static_assert(std::is_floating_point_v<T>);
+    const T r = static_cast<T>(ref);
+    const long double ulp = std::nextafter(r, std::numeric_limits<T>::infinity()) - r;
+    return static_cast<double>(std::fabs(static_cast<long double>(got) - ref) / ulp);
+}
+
 /// An array of the given shape with entries uniform in [lo, hi), from a fixed seed.
 template <class T = double>
 xt::xarray<T> uniform(const std::vector<std::size_t>& shape, double lo, double hi,

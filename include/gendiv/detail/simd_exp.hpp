@@ -2,10 +2,10 @@
 //
 // xsimd 8.1's double exp ends in ldexp(c, to_int(k)); AVX2 has no double -> int64 conversion,
 // so xsimd converts lane by lane through memory (its double exp took 2.1 ns per value on one
-// core here, four times its float exp). This version never
-// converts: adding 1.5 * 2^52 to x / ln 2 rounds it to the nearest integer k and leaves k in the
-// low bits of the sum's significand, and shifting those bits into the exponent field builds 2^k
-// with integer adds and shifts, which AVX2 has. Derivation and error bound: docs/math.md,
+// core here, four times its float exp). This version never converts: adding 1.5 * 2^52 to
+// x / ln 2 rounds it to the nearest integer k and leaves k in the low bits of the sum's
+// significand, and shifting those bits into the exponent field builds 2^k with integer adds and
+// shifts, which AVX2 has. Derivation and error bound: docs/math.md,
 // section 1, "e^x for batches of double".
 //
 //   k = nearest integer to x / ln 2,   r = x - k ln 2   (|r| <= ln 2 / 2, computed exactly up to
