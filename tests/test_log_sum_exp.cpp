@@ -178,7 +178,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(infinities_and_nan, T, float_types) {
     for (std::size_t k = 0; k < 3; ++k) BOOST_TEST(std::isnan(g(2, k)));
 }
 
-// Rows longer than detail::lse_block (2048) run block by block with a running maximum: the
+// Rows longer than detail::lse_block (1024) run block by block with a running maximum: the
 // special values must give the same results wherever they sit (first block, a middle block, the
 // last, partial block), the maximum may appear only in a late block (rescaling the sum), and
 // every result must match a long double two-pass reference to the summation bound 4nε.

@@ -12,8 +12,9 @@
 // On a CPU the row is read twice (max, then the sum of exp): a row of the sizes used in
 // training sits in L1 after the first pass, and the two-pass loop vectorizes with one exp per
 // element, where a one-pass (max, sum) update needs two (TOOLCHAIN.md, pitfall 6). A row longer
-// than 2048 values is processed in blocks of 2048, each read twice from L1 but once from memory,
-// with the running sum rescaled when a block raises the maximum (detail/lse_row.hpp). The Thrust
+// than 1024 values is processed in blocks of 1024, each read twice from L1 but once from memory,
+// with the running sum rescaled when a block raises the maximum, and the next block prefetched
+// while the current one is exponentiated (detail/lse_row.hpp). The Thrust
 // path in device/log_sum_exp.hpp uses the one-pass form, which saves a read of GPU memory.
 #pragma once
 

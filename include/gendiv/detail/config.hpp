@@ -28,6 +28,14 @@
 #define GENDIV_OMP_PARALLEL_FOR_IF_AND(cond, var)
 #endif
 
+// GENDIV_PREFETCH(p) asks for the cache line holding p ahead of its use (a hint: it never
+// faults, so p may lie past the end of an array).
+#if defined(__GNUC__) || defined(__clang__)
+#define GENDIV_PREFETCH(p) __builtin_prefetch(static_cast<const void*>(p), 0, 3)
+#else
+#define GENDIV_PREFETCH(p) static_cast<void>(p)
+#endif
+
 namespace gendiv::detail {
 // Work below this many elements runs on one thread: spawning a team costs a few microseconds,
 // more than a (64, 784) likelihood takes.

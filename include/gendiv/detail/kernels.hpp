@@ -183,20 +183,47 @@ struct half_expm1_fn {
     }
 };
 
-/// @f$ \tfrac12\varphi(\delta) = \tfrac12(e^\delta - 1 - \delta) @f$ without cancellation: the
-/// Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{16}\delta^k/(k+2)! @f$ for |δ| < 1 (the first omitted
-/// term is below 2/19! ≈ 1.6e-17 relative), half_expm1(δ) - ½δ beyond, where the subtraction
-/// loses at most log2(2.4) ≈ 1.3 bits (at δ = 1); exactly +inf at δ = +inf (not inf - inf).
+/// @f$ \tfrac12\varphi(\delta) = \tfrac12(e^\delta - 1 - \delta) @f$ without cancellation.
+///
+/// double: the Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{16}\delta^k/(k+2)! @f$ for |δ| < 1 (the
+/// first omitted term is below 2/19! ≈ 1.6e-17 relative), half_expm1(δ) - ½δ beyond, where the
+/// subtraction loses at most log2(2.4) ≈ 1.3 bits (at δ = 1).
+///
+/// float: the series to k = 13 for |δ| < 2 (first omitted term 2·2^14/16! ≈ 1.6e-9 relative),
+/// and beyond it @f$ (\tfrac12 E)E - \tfrac12 - \tfrac12\delta @f$ with E = exp(δ/2): an exp
+/// instead of an expm1, which costs more for float batches (10⁷ floats, 2 threads: exp + expm1
+/// 6.0 ms, exp alone 2.6 ms; KL 15.1 -> 11.7 ms on cached inputs). E² carries ~3 ulp, and at |δ| ≥ 2 the result is at least
+/// 2.19 / 3.69 of ½E², so the error stays small: 5.14 ulp at worst against a long double
+/// reference in test_kl's sweep (double: 4.46; the float expm1 form this replaces measured 4.79
+/// on random points in [-100, 89]). E = e^{δ/2}
+/// overflows only past δ = 177, and ½E² only where the result itself does (δ = 89.4).
+///
+/// Both: exactly +inf at δ = +inf (not inf - inf), +inf at δ = -inf.
 struct half_expm1_minus_x_fn {
     template <class V>
     GENDIV_HD V operator()(const V& d) const {
-        // 1/k! for k = 18 down to 2; float stops at k = 11 (first omitted term 2/12! ≈ 4e-9
-        // relative, below float's 6e-8), which saves seven FMAs per element.
-        V p;
         if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
-            p = cst<V>(1.0 / 39916800.0);
+            V p = cst<V>(1.0 / 1307674368000.0);  // 1/k! for k = 15 down to 2
+            p = p * d + cst<V>(1.0 / 87178291200.0);
+            p = p * d + cst<V>(1.0 / 6227020800.0);
+            p = p * d + cst<V>(1.0 / 479001600.0);
+            p = p * d + cst<V>(1.0 / 39916800.0);
+            p = p * d + cst<V>(1.0 / 3628800.0);
+            p = p * d + cst<V>(1.0 / 362880.0);
+            p = p * d + cst<V>(1.0 / 40320.0);
+            p = p * d + cst<V>(1.0 / 5040.0);
+            p = p * d + cst<V>(1.0 / 720.0);
+            p = p * d + cst<V>(1.0 / 120.0);
+            p = p * d + cst<V>(1.0 / 24.0);
+            p = p * d + cst<V>(1.0 / 6.0);
+            p = p * d + cst<V>(0.5);
+            const V series = cst<V>(0.5) * (p * d * d);
+            const V e = exp(cst<V>(0.5) * d);
+            const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
+                                    (cst<V>(0.5) * e) * e - cst<V>(0.5) - cst<V>(0.5) * d);
+            return select(fabs(d) < cst<V>(2), series, beyond);
         } else {
-            p = cst<V>(1.0 / 6402373705728000.0);
+            V p = cst<V>(1.0 / 6402373705728000.0);  // 1/k! for k = 18 down to 2
             p = p * d + cst<V>(1.0 / 355687428096000.0);
             p = p * d + cst<V>(1.0 / 20922789888000.0);
             p = p * d + cst<V>(1.0 / 1307674368000.0);
@@ -204,20 +231,20 @@ struct half_expm1_minus_x_fn {
             p = p * d + cst<V>(1.0 / 6227020800.0);
             p = p * d + cst<V>(1.0 / 479001600.0);
             p = p * d + cst<V>(1.0 / 39916800.0);
+            p = p * d + cst<V>(1.0 / 3628800.0);
+            p = p * d + cst<V>(1.0 / 362880.0);
+            p = p * d + cst<V>(1.0 / 40320.0);
+            p = p * d + cst<V>(1.0 / 5040.0);
+            p = p * d + cst<V>(1.0 / 720.0);
+            p = p * d + cst<V>(1.0 / 120.0);
+            p = p * d + cst<V>(1.0 / 24.0);
+            p = p * d + cst<V>(1.0 / 6.0);
+            p = p * d + cst<V>(0.5);
+            const V series = cst<V>(0.5) * (p * d * d);
+            const V beyond =
+                select(d == V(infinity<scalar_t<V>>()), d, half_expm1_fn{}(d) - cst<V>(0.5) * d);
+            return select(fabs(d) < cst<V>(1), series, beyond);
         }
-        p = p * d + cst<V>(1.0 / 3628800.0);
-        p = p * d + cst<V>(1.0 / 362880.0);
-        p = p * d + cst<V>(1.0 / 40320.0);
-        p = p * d + cst<V>(1.0 / 5040.0);
-        p = p * d + cst<V>(1.0 / 720.0);
-        p = p * d + cst<V>(1.0 / 120.0);
-        p = p * d + cst<V>(1.0 / 24.0);
-        p = p * d + cst<V>(1.0 / 6.0);
-        p = p * d + cst<V>(0.5);
-        const V series = cst<V>(0.5) * (p * d * d);
-        const V beyond =
-            select(d == V(infinity<scalar_t<V>>()), d, half_expm1_fn{}(d) - cst<V>(0.5) * d);
-        return select(fabs(d) < cst<V>(1), series, beyond);
     }
 };
 
