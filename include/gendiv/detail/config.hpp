@@ -36,6 +36,15 @@
 #define GENDIV_PREFETCH(p) static_cast<void>(p)
 #endif
 
+// GENDIV_FMA is 1 where a fused multiply-add is one instruction (CUDA device code; x86 compiled
+// with FMA, as -march=native does on any CPU since 2013; AArch64) and 0 elsewhere, where fma()
+// would be a slow library emulation: kernels use a fused form only when it is 1.
+#if defined(__CUDA_ARCH__) || defined(__FMA__) || defined(__aarch64__)
+#define GENDIV_FMA 1
+#else
+#define GENDIV_FMA 0
+#endif
+
 namespace gendiv::detail {
 // Work below this many elements runs on one thread: spawning a team costs a few microseconds,
 // more than a (64, 784) likelihood takes.

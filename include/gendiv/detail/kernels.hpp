@@ -16,49 +16,41 @@ namespace gendiv::detail {
 /// e = e^{-|x|} ∈ [0, 1] and P the degree-9 (float) or degree-20 (double) Chebyshev interpolant
 /// of log1p(e)/e on [0, 1]: relative error 5.3e-9 and 1.0e-17 before rounding
 /// (tests/reference/softplus_poly.py computes the coefficients and those errors). One exp and a
-/// Horner polynomial instead of exp and log1p: xsimd's log1p costs 1.8–1.9× an exp, and nothing
+/// polynomial instead of exp and log1p: xsimd's log1p costs 1.8–1.9× an exp, and nothing
 /// is lost at the ends: e → 0 gives e·1 (the correct tail e^{-|x|}, no cancellation), x = ±inf
 /// gives 0, NaN propagates.
 struct log1p_exp_neg_abs_fn {
     template <class V>
     GENDIV_HD V operator()(const V& x) const {
         const V e = exp(-fabs(x));
-        V p;
+        // Coefficients of e^0, e^1, ...: Horner for float; double below.
         if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
-            p = cst<V>(-3.17605701843195969464e-3);
-            p = p * e + cst<V>(1.95425272610141015e-2);
-            p = p * e + cst<V>(-5.63736128301073281539e-2);
-            p = p * e + cst<V>(1.05436237954195261425e-1);
-            p = p * e + cst<V>(-1.52696670743632877675e-1);
-            p = p * e + cst<V>(1.96632742572048052697e-1);
-            p = p * e + cst<V>(-2.49516162628720743291e-1);
-            p = p * e + cst<V>(3.3329710498917748649e-1);
-            p = p * e + cst<V>(-4.99998926480632786732e-1);
-            p = p * e + cst<V>(9.99999994656291975396e-1);
+            const double c[] = {
+                9.99999994656291975396e-1, -4.99998926480632786732e-1, 3.3329710498917748649e-1,
+                -2.49516162628720743291e-1, 1.96632742572048052697e-1, -1.52696670743632877675e-1,
+                1.05436237954195261425e-1, -5.63736128301073281539e-2, 1.95425272610141015e-2,
+                -3.17605701843195969464e-3,
+            };
+            return e * horner(e, c);
         } else {
-            p = cst<V>(2.4437973948580947113e-5);
-            p = p * e + cst<V>(-2.82742113937410716462e-4);
-            p = p * e + cst<V>(1.55352440343343336228e-3);
-            p = p * e + cst<V>(-5.42173399100160965879e-3);
-            p = p * e + cst<V>(1.35987780906172536901e-2);
-            p = p * e + cst<V>(-2.63987794807432171842e-2);
-            p = p * e + cst<V>(4.19257098539041572955e-2);
-            p = p * e + cst<V>(-5.7189785341939058592e-2);
-            p = p * e + cst<V>(7.01529623652647140976e-2);
-            p = p * e + cst<V>(-8.07095457843020583115e-2);
-            p = p * e + cst<V>(9.00909581519863245078e-2);
-            p = p * e + cst<V>(-9.97976809658656833282e-2);
-            p = p * e + cst<V>(1.11072115852995378505e-1);
-            p = p * e + cst<V>(-1.24994270635143811279e-1);
-            p = p * e + cst<V>(1.42856519752759261809e-1);
-            p = p * e + cst<V>(-1.66666618482485386273e-1);
-            p = p * e + cst<V>(1.99999997498565228146e-1);
+            // e^4 .. e^20 by Estrin, then e^3 .. e^0 by Horner: the chain is 9 multiply-adds deep
+            // instead of 20, and the last four steps, whose roundings dominate, stay Horner's
+            // (Estrin throughout measured 3.08 ulp, against 2.02).
+            const double c[] = {
+                1.99999997498565228146e-1, -1.66666618482485386273e-1, 1.42856519752759261809e-1,
+                -1.24994270635143811279e-1, 1.11072115852995378505e-1, -9.97976809658656833282e-2,
+                9.00909581519863245078e-2, -8.07095457843020583115e-2, 7.01529623652647140976e-2,
+                -5.7189785341939058592e-2, 4.19257098539041572955e-2, -2.63987794807432171842e-2,
+                1.35987780906172536901e-2, -5.42173399100160965879e-3, 1.55352440343343336228e-3,
+                -2.82742113937410716462e-4, 2.4437973948580947113e-5,
+            };
+            V p = poly(e, c);
             p = p * e + cst<V>(-2.49999999920095234325e-1);
             p = p * e + cst<V>(3.33333333331975252224e-1);
             p = p * e + cst<V>(-4.99999999999990789691e-1);
             p = p * e + cst<V>(9.99999999999999989569e-1);
+            return e * p;
         }
-        return e * p;
     }
 };
 
@@ -89,14 +81,23 @@ struct in_unit_interval_fn {
 };
 
 /// Bernoulli log-likelihood of target t in [0, 1] from a logit x:
-/// @f$ t x - \mathrm{softplus}(x) = -[\log(1+e^{-|x|}) + t\max(-x,0) + (1-t)\max(x,0)] @f$.
-/// The products are taken as 0 where their weight t or 1-t is 0, so x = ±inf gives the exact
-/// limit (0 or -inf) rather than inf - inf.
+/// @f$ t x - \mathrm{softplus}(x) = -[\log(1+e^{-|x|}) + \max(x,0) - t x] @f$, the bracket's last
+/// two terms fused into one rounding: they are (1-t)x or -tx, so the fused form is as exact as
+/// either product. At x = ±inf max(x,0) - tx would be inf - inf or 0·inf; a batch holding an
+/// infinite logit (rare), or a build without a hardware FMA (GENDIV_FMA = 0, where an unfused
+/// max(x,0) - tx would lose digits for fractional t near 1), takes the form
+/// @f$ t\max(-x,0) + (1-t)\max(x,0) @f$ with each product taken as 0 where its weight t or 1-t
+/// is 0, which gives the exact limit (0 or -inf). The fused form saved 15 % of a float pass over
+/// 10⁷ logits (12.0 -> 10.2 ms, 2 threads).
 struct bernoulli_logits_fn {
     template <class V>
     GENDIV_HD V operator()(const V& x, const V& t) const {
-        const V zero = cst<V>(0), one = cst<V>(1);
+        const V zero = cst<V>(0);
         const V l = log1p_exp_neg_abs_fn{}(x);
+        if constexpr (GENDIV_FMA) {
+            if (!any_lane(fabs(x) == V(infinity<scalar_t<V>>()))) return -(l + fnma(t, x, fmax(x, zero)));
+        }
+        const V one = cst<V>(1);
         const V a = select(t == zero, zero, t * fmax(-x, zero));
         const V b = select(t == one, zero, (one - t) * fmax(x, zero));
         return -(l + a + b);
