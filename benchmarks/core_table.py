@@ -72,7 +72,7 @@ def main():
          "BM_device_omp<{T}>/1000/10000", "BM_floor_memory<{T}>", "BM_floor_exp<{T}>", ("log_mean_exp", "(1000,10000)")),
         ("Bernoulli logits (12756×784)", "bench_likelihood", "BM_bernoulli_naive<{T}>/12756/784",
          "BM_bernoulli_gendiv<{T}>/12756/784", "BM_bernoulli_device_omp<{T}>/12756/784",
-         "BM_floor_memory_bernoulli<{T}>", "BM_floor_softplus_tail<{T}>", ("bernoulli_logits(bce_with_logits)", "(12756,784)")),
+         "BM_floor_memory_bernoulli<{T}>", "BM_floor_bernoulli_transcendentals<{T}>", ("bernoulli_logits(bce_with_logits)", "(12756,784)")),
         ("Normal (100000×100)", "bench_likelihood", "BM_normal_naive<{T}>/100000/100", "BM_normal_gendiv<{T}>/100000/100",
          "BM_normal_device_omp<{T}>/100000/100", "BM_floor_memory_normal<{T}>", "BM_floor_exp<{T}>",
          ("normal(distributions)", "(100000,100)")),
@@ -89,8 +89,8 @@ def main():
             print(f"| {label} | {T} | {ms[naive]:.2f} | {ms[ours]:.2f} | {ms[dev]:.2f} | {ms[mem]:.2f} | "
                   f"{ms[tr]:.2f} | **{ms[ours] / floor:.2f}×** | {t[(tk[0], T, tk[1])] / 1e3:.1f} |")
     b = per_file["bench_likelihood"]
-    print("\nBernoulli's transcendental floor is what its kernel calls: one exp and the softplus "
-          "polynomial (detail::log1p_exp_neg_abs_fn). The conventional exp + log1p, measured in the "
+    print("\nBernoulli's transcendental floor is what its row kernel calls: one exp per value and "
+          "one log1p per chunk of 32 (float) or 64 (double) values (detail/bernoulli_row.hpp). The conventional exp + log1p, measured in the "
           "same binary: " + ", ".join(
               f"{T} {b[f'BM_floor_exp_log1p<{T}>'] / 1e3:.2f} ms (gendiv / that floor "
               f"{b[f'BM_bernoulli_gendiv<{T}>/12756/784'] / max(b[f'BM_floor_exp_log1p<{T}>'], b[f'BM_floor_memory_bernoulli<{T}>']):.2f}×)"

@@ -4,6 +4,7 @@
 // gradients and every error path.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <limits>
@@ -124,6 +125,89 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(softplus_tail_is_within_three_ulp, T, float_types)
     BOOST_TEST(gendiv::detail::log1p_exp_neg_abs_fn{}(std::numeric_limits<T>::infinity()) == T(0));
     BOOST_TEST(gendiv::detail::log1p_exp_neg_abs_fn{}(-std::numeric_limits<T>::infinity()) == T(0));
     BOOST_TEST(std::isnan(gendiv::detail::log1p_exp_neg_abs_fn{}(std::numeric_limits<T>::quiet_NaN())));
+}
+
+// Rows of a batch or more take detail::bernoulli_logits_row: Σ max(x,0) - t x plus one log1p per
+// chunk of 16 values per lane of the product q = Π(1 + e^{-|x|}) - 1 (docs/math.md §3). Against
+// the long double sum of t x - max(x,0) - log1pl(expl(-|x|)) over the same T-rounded inputs, at
+// lengths around the batch width, the chunk and the 4096-value fold (masked tails, partial
+// chunks), for logits near 0 (every q grows to 2^16 - 1), spread over [-20, 20], and large with
+// agreeing targets (every term is -e^{-|x|} ≈ -1e-13 .. -1e-44: the value is the sum of the tails
+// alone, which q keeps to full relative precision where 1 + e would have rounded e away).
+// Every term is ≤ 0, so the bound is relative: 4ε, as for the per-value kernel (the error is
+// that of summing a few hundred positive terms; q's own, at most 2·16u, is damped by
+// q / ((1 + q) log1p q) ≤ 1).
+BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_long_rows, T, float_types) {
+    const double eps = eps_of<T>();
+    constexpr std::size_t W = xsimd::batch<T>::size;
+    const std::vector<std::size_t> lengths = {W, W + 1, 2 * W - 1, 16 * W, 16 * W + 3, 33 * W - 1,
+                                              100, 784, 4095, 4096, 4097, 10007};
+    struct kind {
+        const char* name;
+        double lo, hi;
+    };
+    const kind kinds[] = {{"near 0", -1, 1}, {"spread", -20, 20}, {"large, agreeing", 30, 100}};
+    double worst = 0;
+    std::uint64_t seed = 100;
+    for (const auto& k : kinds)
+        for (const std::size_t n : lengths) {
+            xt::xarray<T> x = uniform<T>({1, n}, k.lo, k.hi, ++seed);
+            xt::xarray<T> t = xt::cast<T>(targets({1, n}, ++seed));
+            if (k.lo >= 30)  // agreeing targets: x > 0 with t = 1, x < 0 with t = 0
+                for (std::size_t j = 0; j < n; ++j) {
+                    if (j % 2) x(0, j) = -x(0, j);
+                    t(0, j) = x(0, j) > 0 ? T(1) : T(0);
+                }
+            long double want = 0;
+            for (std::size_t j = 0; j < n; ++j) {
+                const long double xv = x(0, j), tv = t(0, j);
+                want += tv * xv - (xv > 0 ? xv : 0) - log1pl(expl(-fabsl(xv)));
+            }
+            const double got = gendiv::log_likelihood_bernoulli_logits(x, t)(0);
+            const double rel = static_cast<double>(fabsl((got - want) / want));
+            worst = std::max(worst, rel / eps);
+            BOOST_TEST(rel <= 4 * eps, k.name << ", n = " << n << ": relative error " << rel / eps
+                                              << " eps (" << got << " vs " << static_cast<double>(want) << ")");
+        }
+    BOOST_TEST_MESSAGE("bernoulli_logits_long_rows: max " << worst << " eps");
+    // logits 0, target 1/2: every term is -log 2 and the product is 2^16 per chunk, exactly
+    for (const std::size_t n : {16 * W, 16 * W * 7 + 5}) {
+        const xt::xarray<T> x = xt::zeros<T>({std::size_t(1), n});
+        xt::xarray<T> t = x;
+        t.fill(T(0.5));
+        check_close<T>(gendiv::log_likelihood_bernoulli_logits(x, t)(0),
+                       -static_cast<double>(n) * 0.69314718055994530942, 2 * eps, "log 2 row");
+    }
+}
+
+// An infinite logit makes max(x, 0) - t x inf - inf (or 0·inf) in the row kernel: such a row is
+// summed again term by term, which gives the exact limits; a NaN logit gives NaN. Rows longer
+// than a batch, with the special value in a full batch and in the masked tail.
+BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_long_rows_with_inf_and_nan, T, float_types) {
+    constexpr std::size_t W = xsimd::batch<T>::size;
+    const T inf = std::numeric_limits<T>::infinity();
+    const std::size_t n = 3 * W + 5;
+    const xt::xarray<T> x0 = uniform<T>({1, n}, -5, 5, 41);
+    const xt::xarray<T> t0 = xt::cast<T>(targets({1, n}, 42));
+    const double base = gendiv::log_likelihood_bernoulli_logits(x0, t0)(0);
+    for (const std::size_t at : {std::size_t(1), W + 2, n - 1}) {
+        const double rest = base - gendiv::log_likelihood_bernoulli_logits(
+                                       xt::view(x0, xt::all(), xt::range(at, at + 1)),
+                                       xt::view(t0, xt::all(), xt::range(at, at + 1)))(0);
+        xt::xarray<T> x = x0, t = t0;
+        x(0, at) = inf;
+        t(0, at) = T(1);  // agrees: the term is 0
+        check_close<T>(gendiv::log_likelihood_bernoulli_logits(x, t)(0), rest, 8 * eps_of<T>(),
+                       "+inf, t = 1");
+        x(0, at) = -inf;
+        t(0, at) = T(0);
+        check_close<T>(gendiv::log_likelihood_bernoulli_logits(x, t)(0), rest, 8 * eps_of<T>(),
+                       "-inf, t = 0");
+        t(0, at) = T(0.25);  // disagrees: -inf
+        BOOST_TEST(gendiv::log_likelihood_bernoulli_logits(x, t)(0) == -inf);
+        x(0, at) = std::numeric_limits<T>::quiet_NaN();
+        BOOST_TEST(std::isnan(gendiv::log_likelihood_bernoulli_logits(x, t)(0)));
+    }
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(normal_rows, T, float_types) {

@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/bernoulli_row.hpp"
 #include "gendiv/detail/checks.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
@@ -59,17 +61,26 @@ xt::xtensor<T, 1> bernoulli_impl(const char* function, const char* pname,
     const T* tp = t.data();
     // The [0, 1] checks run inside the row pass (one read of memory); only when one fails are
     // the arguments scanned again, to name the argument and the index in the error.
-    const bool ok = rows_sum_checked<T>(
-        r.batch, r.length, out.data(),
-        [&](std::size_t i, auto tag) {
-            using V = typename decltype(tag)::type;
-            return K{}(load<V>(pp + i), load<V>(tp + i));
-        },
-        [&](std::size_t i, auto tag) {
-            using V = typename decltype(tag)::type;
-            const auto t_ok = in_unit_interval_fn{}(load<V>(tp + i));
-            return param_is_probability ? both(t_ok, in_unit_interval_fn{}(load<V>(pp + i))) : t_ok;
+    bool ok = true;
+    if constexpr (std::is_same_v<K, bernoulli_logits_fn>) {
+        // one log1p per chunk of values instead of a softplus per value (bernoulli_row.hpp)
+        ok = rows_map_checked<T>(r.batch, r.length, out.data(), [&](std::size_t off, bool& row_ok) {
+            return bernoulli_logits_row(pp + off, tp + off, r.length, row_ok);
         });
+    } else {
+        ok = rows_sum_checked<T>(
+            r.batch, r.length, out.data(),
+            [&](std::size_t i, auto tag) {
+                using V = typename decltype(tag)::type;
+                return K{}(load<V>(pp + i), load<V>(tp + i));
+            },
+            [&](std::size_t i, auto tag) {
+                using V = typename decltype(tag)::type;
+                const auto t_ok = in_unit_interval_fn{}(load<V>(tp + i));
+                return param_is_probability ? both(t_ok, in_unit_interval_fn{}(load<V>(pp + i)))
+                                            : t_ok;
+            });
+    }
     if (!ok) {
         if (param_is_probability)
             check_unit_interval(function, pname, p, "probabilities must lie in [0, 1]");

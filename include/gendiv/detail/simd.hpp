@@ -141,22 +141,31 @@ inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
     }
 }
 
-/// rows_sum that also tests every element with ok(b·D + i, vtag<V>) in the same pass (see
-/// simd_sum_checked); returns whether every test passed (out is complete either way).
-template <class T, class F, class C>
-inline bool rows_sum_checked(std::size_t B, std::size_t D, T* out, F&& f, C&& ok) {
+/// out[b] = row(b·D, row_ok) for b < B, where row computes row b from its offset and sets row_ok
+/// to whether its arguments passed their checks; rows in parallel when the work is large.
+/// Returns whether every row passed (out is complete either way).
+template <class T, class R>
+inline bool rows_map_checked(std::size_t B, std::size_t D, T* out, R&& row) {
     const long nb = static_cast<long>(B);
     bool all_ok = true;
     GENDIV_OMP_PARALLEL_FOR_IF_AND(static_cast<long>(B * D) >= parallel_threshold, all_ok)
     for (long bb = 0; bb < nb; ++bb) {
-        const std::size_t off = static_cast<std::size_t>(bb) * D;
         bool row_ok = true;
-        out[bb] = simd_sum_checked<T>(
-            D, [&](std::size_t i, auto tag) { return f(off + i, tag); },
-            [&](std::size_t i, auto tag) { return ok(off + i, tag); }, row_ok);
+        out[bb] = row(static_cast<std::size_t>(bb) * D, row_ok);
         all_ok = all_ok && row_ok;
     }
     return all_ok;
+}
+
+/// rows_sum that also tests every element with ok(b·D + i, vtag<V>) in the same pass (see
+/// simd_sum_checked); returns whether every test passed (out is complete either way).
+template <class T, class F, class C>
+inline bool rows_sum_checked(std::size_t B, std::size_t D, T* out, F&& f, C&& ok) {
+    return rows_map_checked<T>(B, D, out, [&](std::size_t off, bool& row_ok) {
+        return simd_sum_checked<T>(
+            D, [&](std::size_t i, auto tag) { return f(off + i, tag); },
+            [&](std::size_t i, auto tag) { return ok(off + i, tag); }, row_ok);
+    });
 }
 
 /// Calls f(b, b·D + i, vtag<V>) over every element of a (B × D) block, rows in parallel when

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include <thrust/iterator/constant_iterator.h>
 #include <thrust/iterator/counting_iterator.h>
@@ -28,6 +29,7 @@
 #include <thrust/transform.h>
 #include <thrust/type_traits/is_contiguous_iterator.h>
 
+#include "gendiv/detail/bernoulli_row.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/lse_row.hpp"
 #include "gendiv/detail/simd.hpp"
@@ -77,6 +79,12 @@ struct simd_reader<T, It,
     }
 };
 
+/// Whether a simd_reader reads contiguous memory (has the raw pointer p).
+template <class R, class = void>
+struct reads_memory : std::false_type {};
+template <class R>
+struct reads_memory<R, std::void_t<decltype(std::declval<const R&>().p)>> : std::true_type {};
+
 /// Whether the SIMD row loops can read every one of the iterators as T.
 template <class T, class... It>
 inline constexpr bool simd_readable = (simd_reader<T, It>::usable && ...);
@@ -116,7 +124,15 @@ struct simd_kernel_row<T, K, std::index_sequence<Checked...>, R...> {
             using V = typename decltype(tag)::type;
             return std::apply([](const auto&... v) { return K{}(v...); }, values<V>(off + i));
         };
-        if constexpr (sizeof...(Checked) == 0) {
+        if constexpr (std::is_same_v<K, gendiv::detail::bernoulli_logits_fn> &&
+                      (reads_memory<R>::value && ...)) {
+            // logits and targets in memory: the xtensor path's own row (one log1p per chunk)
+            bool ok = true;
+            const T s = gendiv::detail::bernoulli_logits_row(std::get<0>(args).p + off,
+                                                             std::get<1>(args).p + off, length, ok);
+            if (!ok) bad->store(true, std::memory_order_relaxed);
+            return s;
+        } else if constexpr (sizeof...(Checked) == 0) {
             return gendiv::detail::simd_sum<T>(length, term);
         } else {
             bool ok = true;

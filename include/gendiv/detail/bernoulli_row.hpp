@@ -1,0 +1,135 @@
+// gendiv/detail/bernoulli_row.hpp: the Bernoulli-from-logits log-likelihood of one contiguous
+// row with xsimd batches, with one logarithm per chunk of values instead of one per value.
+//
+// A row's value is
+//     Σ_j [t_j x_j - softplus(x_j)] = -Σ_j a_j - Σ_j log(1 + e_j),
+//     a_j = max(x_j, 0) - t_j x_j ≥ 0,   e_j = e^{-|x_j|} ∈ [0, 1],
+// and a sum of logarithms is the logarithm of a product: Σ_{j∈C} log(1 + e_j) = log1p(q_C) with
+// q_C = Π_{j∈C}(1 + e_j) - 1. The product is carried as q itself, q ← q + e(1 + q) = q + fma(q, e,
+// e): every quantity is non-negative, so each step adds at most two roundings of relative size u
+// and no cancellation, and q keeps full relative precision when the e_j are tiny (1 + e would
+// round e away below u; q does not). Per value this costs one exp, one fma and one add instead of
+// the softplus polynomial (kernels.hpp: 9 multiply-adds in float, 20 in double); the log1p is
+// taken once per lane per chunk. The derivation and the error bound are in docs/math.md §3.
+//
+// The host xtensor path (likelihood.hpp) and the Thrust functions on host backends
+// (device/host_rows.hpp) both call this. Includes xsimd but not xtensor.
+#pragma once
+
+#include <cstddef>
+
+#include "gendiv/detail/kernels.hpp"
+#include "gendiv/detail/math.hpp"
+#include "gendiv/detail/simd.hpp"
+
+namespace gendiv::detail {
+
+/// Values per lane whose product q = Π(1 + e) - 1 is folded into one log1p: 32 in float, 64 in
+/// double (two interleaved accumulators of half that, so that the fma-add chain of one batch does
+/// not wait for the previous one). q ≤ 2^32 and 2^64 cannot overflow; the relative error of q, at
+/// most 2·C·u by the argument above, reaches the result damped by q / ((1 + q) log1p q) ≤ 1, and
+/// is in practice a few u (test_likelihood, bernoulli_logits_long_rows). Of 16 and 32 (float),
+/// 16 and 64 (double), these were fastest: at 16, xsimd's double log1p took a quarter of a
+/// (64, 784) double call's time (perf), and 64 brought the call from 51 to 44 µs.
+template <class T>
+inline constexpr std::size_t bernoulli_chunk = sizeof(T) == sizeof(float) ? 32 : 64;
+
+/// Where a row has too few values for one batch, or the loops are scalar (nvcc): the per-value
+/// kernel, summed in double.
+template <class T>
+inline T bernoulli_logits_row_scalar(const T* x, const T* t, std::size_t n, bool& targets_ok) {
+    double s = 0;
+    bool ok = true;
+    for (std::size_t i = 0; i < n; ++i) {
+        ok = ok && in_unit_interval_fn{}(t[i]);
+        s += static_cast<double>(bernoulli_logits_fn{}(x[i], t[i]));
+    }
+    targets_ok = ok;
+    return static_cast<T>(s);
+}
+
+/// Σ_j [t_j x_j - softplus(x_j)] over a row of n logits x and targets t; targets_ok becomes
+/// whether every t_j lies in [0, 1] (the value is complete either way). NaN propagates; a row
+/// holding an infinite logit, where max(x, 0) - t x would be inf - inf, is summed again with the
+/// per-value kernel, which gives the exact limits (0 or -inf).
+template <class T>
+inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targets_ok) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    if (!simd_enabled || n < W) return bernoulli_logits_row_scalar(x, t, n, targets_ok);
+    const B zero(T(0)), inf(infinity<T>());
+    auto ok = zero == zero;    // all lanes true
+    auto has_inf = zero != zero;  // all lanes false
+    B a0 = zero, a1 = zero;      // Σ a_j, two accumulators
+    B q0 = zero, q1 = zero;      // Π(1 + e) - 1 over the current chunk, two accumulators
+    B l = zero;                  // Σ log1p(q) over the finished chunks
+    double total = 0;            // folded every `fold` values, as simd_sum does
+    constexpr std::size_t C = bernoulli_chunk<T>;
+    constexpr std::size_t fold = (4096 > W * C ? 4096 / (W * C) : 1) * (W * C);
+    // One batch: the a-term and the product step. `keep` zeroes lanes counted already (the tail).
+    auto step = [&](std::size_t i, B& a, B& q, const auto& keep, bool masked) {
+        const B xv = B::load_unaligned(x + i), tv = B::load_unaligned(t + i);
+        ok = ok & in_unit_interval_fn{}(tv);
+        const B ax = xsimd::abs(xv);
+        has_inf = has_inf | (ax == inf);
+        B e = exp(-ax);
+        B ai;
+        if constexpr (GENDIV_FMA) {
+            ai = fnma(tv, xv, xsimd::max(xv, zero));
+        } else {  // unfused: the exact form of kernels.hpp, t max(-x,0) + (1-t) max(x,0)
+            const B one(T(1));
+            ai = select(tv == zero, zero, tv * xsimd::max(-xv, zero)) +
+                 select(tv == one, zero, (one - tv) * xsimd::max(xv, zero));
+        }
+        if (masked) {
+            e = select(keep, e, zero);
+            ai = select(keep, ai, zero);
+        }
+        a += ai;
+        q += xsimd::fma(q, e, e);
+    };
+    const auto all_lanes = ok;
+    std::size_t i = 0;
+    while (i + W <= n) {
+        // one chunk: up to bernoulli_chunk batches, alternating between the two accumulators
+        const std::size_t end = (n - i) / W >= C ? i + C * W : n;
+        for (; i + 2 * W <= end; i += 2 * W) {
+            step(i, a0, q0, all_lanes, false);
+            step(i + W, a1, q1, all_lanes, false);
+        }
+        if (i + W <= end) {
+            step(i, a0, q0, all_lanes, false);
+            i += W;
+        }
+        l += xsimd::log1p(q0 + xsimd::fma(q0, q1, q1));  // (1 + q0)(1 + q1) - 1
+        q0 = zero;
+        q1 = zero;
+        if (i % fold == 0 || i + W > n) {
+            total += static_cast<double>(xsimd::hadd(a0 + a1 + l));
+            a0 = a1 = l = zero;
+        }
+    }
+    if (i < n) {  // the last n - i values: one batch ending at n, its first lanes masked off
+        const auto keep = lane_index<B>() >= B(static_cast<T>(W - (n - i)));
+        step(n - W, a0, q0, keep, true);
+        total += static_cast<double>(xsimd::hadd(a0 + xsimd::log1p(q0)));
+    }
+    targets_ok = xsimd::all(ok);
+    if (xsimd::any(has_inf)) {
+        bool unused = true;
+        return simd_sum_checked<T>(
+            n,
+            [&](std::size_t j, auto tag) {
+                using V = typename decltype(tag)::type;
+                return bernoulli_logits_fn{}(load<V>(x + j), load<V>(t + j));
+            },
+            [&](std::size_t j, auto tag) {
+                using V = typename decltype(tag)::type;
+                return in_unit_interval_fn{}(load<V>(t + j));
+            },
+            unused);
+    }
+    return static_cast<T>(-total);
+}
+
+}  // namespace gendiv::detail
