@@ -236,6 +236,32 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(normal_rows, T, float_types) {
     }
 }
 
+// A batch of at least detail::parallel_threshold values runs its rows on the OpenMP team
+// (detail::parallel_for / parallel_all); each row alone runs serially. Rows are independent, so
+// the two give the same bits; a bad target in any row, on any thread, is still found.
+BOOST_AUTO_TEST_CASE_TEMPLATE(parallel_rows_match_serial_rows, T, float_types) {
+    const std::size_t B = 200, D = 784;
+    static_assert(200 * 784 >= gendiv::detail::parallel_threshold);
+    static_assert(784 < gendiv::detail::parallel_threshold);
+    xt::xarray<T> x = uniform<T>({B, D}, -10, 10, 51);
+    xt::xarray<T> t = xt::cast<T>(targets({B, D}, 52));
+    const auto all = gendiv::log_likelihood_bernoulli_logits(x, t);
+    const auto all_g = gendiv::log_likelihood_bernoulli_logits_grad(x, t).logits;
+    for (std::size_t b = 0; b < B; ++b) {
+        const xt::xarray<T> xb = xt::view(x, xt::range(b, b + 1), xt::all());
+        const xt::xarray<T> tb = xt::view(t, xt::range(b, b + 1), xt::all());
+        BOOST_TEST(all(b) == gendiv::log_likelihood_bernoulli_logits(xb, tb)(0));
+        const xt::xarray<T> gb = gendiv::log_likelihood_bernoulli_logits_grad(xb, tb).logits;
+        BOOST_TEST(xt::view(all_g, xt::range(b, b + 1), xt::all()) == gb);
+    }
+    for (const std::size_t bad_row : {std::size_t(0), B / 2 + 3, B - 1}) {
+        xt::xarray<T> tb = t;
+        tb(bad_row, D - 2) = T(1.5);
+        GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(x, tb),
+                           "gendiv::log_likelihood_bernoulli_logits", "'target'", "1.5");
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(stacked_rows_match_single_rows, T, float_types) {
     // the batch axis only selects rows: stacking the reference rows gives the same bits
     const std::size_t B = ref::bernoulli_logits_rows.size(), D = ref::bernoulli_logits_rows[0].param.size();

@@ -112,9 +112,7 @@ xt::xtensor<T, 1> kl_mc_impl(const xt::xexpression<EMQ>& mu_q, const xt::xexpres
     const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data(),
             *ep = eps.data();
     T* op = out.data();
-    const long nb = static_cast<long>(B);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(S * B * D) >= parallel_threshold)
-    for (long bb = 0; bb < nb; ++bb) {
+    parallel_for(static_cast<long>(B), static_cast<long>(S * B * D) >= parallel_threshold, [&](long bb) {
         const std::size_t off = static_cast<std::size_t>(bb) * D;
         double acc = 0;
         for (std::size_t s = 0; s < S; ++s) {
@@ -127,7 +125,7 @@ xt::xtensor<T, 1> kl_mc_impl(const xt::xexpression<EMQ>& mu_q, const xt::xexpres
             });
         }
         op[bb] = static_cast<T>(acc / static_cast<double>(S));
-    }
+    });
     return out;
 }
 

@@ -36,9 +36,8 @@ namespace detail {
 /// out[b] = lse of row b of a (rows × n) row-major block.
 template <class T>
 inline void lse_rows(const T* x, std::size_t rows, std::size_t n, T* out, bool mean) {
-    const long R = static_cast<long>(rows);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(rows * n) >= parallel_threshold)
-    for (long b = 0; b < R; ++b) out[b] = lse_row(x + static_cast<std::size_t>(b) * n, n, mean);
+    parallel_for(static_cast<long>(rows), static_cast<long>(rows * n) >= parallel_threshold,
+                 [&](long b) { out[b] = lse_row(x + static_cast<std::size_t>(b) * n, n, mean); });
 }
 
 /// g = u[b] · softmax(row b) for every row of a (rows × n) row-major block (u = 1 when null).
@@ -48,9 +47,7 @@ inline void lse_rows(const T* x, std::size_t rows, std::size_t n, T* out, bool m
 /// in float for entries near 1e4).
 template <class T>
 inline void lse_grad_rows(const T* x, const T* u, std::size_t rows, std::size_t n, T* g) {
-    const long R = static_cast<long>(rows);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(rows * n) >= parallel_threshold)
-    for (long bb = 0; bb < R; ++bb) {
+    parallel_for(static_cast<long>(rows), static_cast<long>(rows * n) >= parallel_threshold, [&](long bb) {
         const std::size_t b = static_cast<std::size_t>(bb);
         const T* p = x + b * n;
         T* q = g + b * n;
@@ -72,7 +69,7 @@ inline void lse_grad_rows(const T* x, const T* u, std::size_t rows, std::size_t 
                 store(q + i, exp(load<V>(p + i) - V(m)) * V(scale));
             });
         }
-    }
+    });
 }
 
 /// The permutation that moves `axis` to the end, keeping the other axes in order.

@@ -110,11 +110,11 @@ std::vector<row_norm<T>> row_norms(const flat<T>& g) {
     const auto r = batch_rows(g.shape());
     std::vector<row_norm<T>> out(r.batch);
     const T* p = g.data();
-    const long nb = static_cast<long>(r.batch);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(r.batch * r.length) >= parallel_threshold)
-    for (long b = 0; b < nb; ++b)
-        out[static_cast<std::size_t>(b)] =
-            stable_row_norm(p + static_cast<std::size_t>(b) * r.length, r.length);
+    parallel_for(static_cast<long>(r.batch), static_cast<long>(r.batch * r.length) >= parallel_threshold,
+                 [&](long b) {
+                     out[static_cast<std::size_t>(b)] =
+                         stable_row_norm(p + static_cast<std::size_t>(b) * r.length, r.length);
+                 });
     return out;
 }
 

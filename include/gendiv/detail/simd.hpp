@@ -133,12 +133,10 @@ inline T simd_sum_checked(std::size_t n, F&& f, C&& ok, bool& all_ok) {
 /// out[b] = Σ_{i<D} f(b·D + i, vtag<V>) for b < B; rows in parallel when the work is large.
 template <class T, class F>
 inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
-    const long nb = static_cast<long>(B);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(B * D) >= parallel_threshold)
-    for (long bb = 0; bb < nb; ++bb) {
+    parallel_for(static_cast<long>(B), static_cast<long>(B * D) >= parallel_threshold, [&](long bb) {
         const std::size_t off = static_cast<std::size_t>(bb) * D;
         out[bb] = simd_sum<T>(D, [&](std::size_t i, auto tag) { return f(off + i, tag); });
-    }
+    });
 }
 
 /// out[b] = row(b·D, row_ok) for b < B, where row computes row b from its offset and sets row_ok
@@ -146,15 +144,11 @@ inline void rows_sum(std::size_t B, std::size_t D, T* out, F&& f) {
 /// Returns whether every row passed (out is complete either way).
 template <class T, class R>
 inline bool rows_map_checked(std::size_t B, std::size_t D, T* out, R&& row) {
-    const long nb = static_cast<long>(B);
-    bool all_ok = true;
-    GENDIV_OMP_PARALLEL_FOR_IF_AND(static_cast<long>(B * D) >= parallel_threshold, all_ok)
-    for (long bb = 0; bb < nb; ++bb) {
+    return parallel_all(static_cast<long>(B), static_cast<long>(B * D) >= parallel_threshold, [&](long bb) {
         bool row_ok = true;
         out[bb] = row(static_cast<std::size_t>(bb) * D, row_ok);
-        all_ok = all_ok && row_ok;
-    }
-    return all_ok;
+        return row_ok;
+    });
 }
 
 /// rows_sum that also tests every element with ok(b·D + i, vtag<V>) in the same pass (see
@@ -172,12 +166,10 @@ inline bool rows_sum_checked(std::size_t B, std::size_t D, T* out, F&& f, C&& ok
 /// the work is large.
 template <class T, class F>
 inline void rows_for(std::size_t B, std::size_t D, F&& f) {
-    const long nb = static_cast<long>(B);
-    GENDIV_OMP_PARALLEL_FOR_IF(static_cast<long>(B * D) >= parallel_threshold)
-    for (long bb = 0; bb < nb; ++bb) {
+    parallel_for(static_cast<long>(B), static_cast<long>(B * D) >= parallel_threshold, [&](long bb) {
         const std::size_t b = static_cast<std::size_t>(bb), off = b * D;
         simd_for<T>(D, [&](std::size_t i, auto tag) { f(b, off + i, tag); });
-    }
+    });
 }
 
 /// max_i f(p_i) over a row (f: a lane-wise map of scalars and batches, e.g. the identity or an

@@ -127,15 +127,15 @@ public:
         T* v = v_.data();
         constexpr std::size_t chunk = 8192;
         const long chunks = static_cast<long>((n + chunk - 1) / chunk);
-        GENDIV_OMP_PARALLEL_FOR_IF(opt_.parallel && static_cast<long>(n) >= detail::parallel_threshold)
-        for (long c = 0; c < chunks; ++c) {
-            const std::size_t lo = static_cast<std::size_t>(c) * chunk;
-            const std::size_t len = std::min(chunk, n - lo);
-            if (decay)
-                impl::adam_update<true>(params + lo, grads + lo, m + lo, v + lo, len, k);
-            else
-                impl::adam_update<false>(params + lo, grads + lo, m + lo, v + lo, len, k);
-        }
+        detail::parallel_for(chunks, opt_.parallel && static_cast<long>(n) >= detail::parallel_threshold,
+                             [&](long c) {
+                                 const std::size_t lo = static_cast<std::size_t>(c) * chunk;
+                                 const std::size_t len = std::min(chunk, n - lo);
+                                 if (decay)
+                                     impl::adam_update<true>(params + lo, grads + lo, m + lo, v + lo, len, k);
+                                 else
+                                     impl::adam_update<false>(params + lo, grads + lo, m + lo, v + lo, len, k);
+                             });
     }
 
     /// step over two containers with data() and size() (std::vector, xt::xtensor, ...).
