@@ -33,11 +33,18 @@ namespace gendiv {
 
 namespace detail {
 
-/// out[b] = lse of row b of a (rows × n) row-major block.
+/// out[b] = lse of row b of a (rows × n) row-major block. The rows' parts (m, s) come first; the
+/// logarithms m + log(s) then run over all rows at once in SIMD batches (lse_finish), where one
+/// libm log per row took a tenth of a (64, 200) float call (perf).
 template <class T>
 inline void lse_rows(const T* x, std::size_t rows, std::size_t n, T* out, bool mean) {
-    parallel_for(static_cast<long>(rows), static_cast<long>(rows * n) >= parallel_threshold,
-                 [&](long b) { out[b] = lse_row(x + static_cast<std::size_t>(b) * n, n, mean); });
+    std::vector<T> s(rows);
+    parallel_for(static_cast<long>(rows), static_cast<long>(rows * n) >= parallel_threshold, [&](long b) {
+        const lse_parts<T> r = lse_row_parts(x + static_cast<std::size_t>(b) * n, n);
+        out[b] = r.m;
+        s[static_cast<std::size_t>(b)] = r.s;
+    });
+    lse_finish(out, s.data(), rows, n, mean);
 }
 
 /// g = u[b] · softmax(row b) for every row of a (rows × n) row-major block (u = 1 when null).

@@ -48,15 +48,12 @@ inline T bernoulli_logits_row_scalar(const T* x, const T* t, std::size_t n, bool
     return static_cast<T>(s);
 }
 
-/// Σ_j [t_j x_j - softplus(x_j)] over a row of n logits x and targets t; targets_ok becomes
-/// whether every t_j lies in [0, 1] (the value is complete either way). NaN propagates; a row
-/// holding an infinite logit, where max(x, 0) - t x would be inf - inf, is summed again with the
-/// per-value kernel, which gives the exact limits (0 or -inf).
+/// bernoulli_logits_row on xsimd batches (host compilers only).
 template <class T>
-inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targets_ok) {
+inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& targets_ok) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
-    if (!simd_enabled || n < W) return bernoulli_logits_row_scalar(x, t, n, targets_ok);
+    if (n < W) return bernoulli_logits_row_scalar(x, t, n, targets_ok);
     const B zero(T(0)), inf(infinity<T>());
     auto ok = zero == zero;    // all lanes true
     auto has_inf = zero != zero;  // all lanes false
@@ -130,6 +127,19 @@ inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targe
             unused);
     }
     return static_cast<T>(-total);
+}
+
+/// Σ_j [t_j x_j - softplus(x_j)] over a row of n logits x and targets t; targets_ok becomes
+/// whether every t_j lies in [0, 1] (the value is complete either way). NaN propagates; a row
+/// holding an infinite logit, where max(x, 0) - t x would be inf - inf, is summed again with the
+/// per-value kernel, which gives the exact limits (0 or -inf).
+template <class T>
+inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targets_ok) {
+    if constexpr (!simd_enabled) {  // nvcc: no xsimd batch may reach the __host__ __device__ kernels
+        return bernoulli_logits_row_scalar(x, t, n, targets_ok);
+    } else {
+        return bernoulli_logits_row_simd(x, t, n, targets_ok);
+    }
 }
 
 }  // namespace gendiv::detail

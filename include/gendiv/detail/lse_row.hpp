@@ -97,4 +97,17 @@ inline T lse_row(const T* p, std::size_t n, bool mean) {
     return r.m + log(mean ? r.s / static_cast<T>(n) : r.s);
 }
 
+/// lse_row's last step over many rows: m[b] becomes m[b] + log(s[b]) (log(s[b] / n) when
+/// `mean`) where m[b] is finite, and stays m[b] (NaN, -inf or +inf) elsewhere; SIMD batches over
+/// the rows.
+template <class T>
+inline void lse_finish(T* m, const T* s, std::size_t rows, std::size_t n, bool mean) {
+    simd_for<T>(rows, [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        const V mv = load<V>(m + i), sv = load<V>(s + i);
+        const V v = mv + log(mean ? sv / V(static_cast<T>(n)) : sv);
+        store(m + i, select(both(mv > V(-infinity<T>()), mv < V(infinity<T>())), v, mv));
+    });
+}
+
 }  // namespace gendiv::detail
