@@ -213,6 +213,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
             BOOST_TEST(std::abs(xt::sum(xt::cast<double>(g))() - 1.0) <= 4.0 * n * eps_of<T>());
             BOOST_TEST(std::abs(static_cast<double>(g(at)) - std::exp(30.0 - want)) <=
                        4.0 * n * eps_of<T>());
+            auto with_nan = base;  // a NaN among finite values, in whichever block
+            with_nan[n - 1 - at / 2] = nan;
+            BOOST_TEST(std::isnan(gendiv::log_sum_exp(xt::adapt(with_nan, {n}))()));
+            with_nan[n - 1 - at / 2] = base[n - 1 - at / 2];
+            with_nan[at / 3 + 1] = nan;
+            BOOST_TEST(std::isnan(gendiv::log_mean_exp(xt::adapt(with_nan, {n}))()));
             row[at] = inf;
             BOOST_TEST(gendiv::log_sum_exp(xt::adapt(row, {n}))() == inf);
             row[n - 1 - at / 2] = nan;  // NaN after (or before) the +inf still gives NaN
