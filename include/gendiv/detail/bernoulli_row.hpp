@@ -34,18 +34,22 @@ namespace gendiv::detail {
 template <class T>
 inline constexpr std::size_t bernoulli_chunk = sizeof(T) == sizeof(float) ? 32 : 64;
 
-/// Where a row has too few values for one batch, or the loops are scalar (nvcc): the per-value
-/// kernel, summed in double.
+/// The row summed term by term with the per-value kernel (and its targets checked): for rows
+/// shorter than one batch, where the loops are scalar (nvcc), and for rows holding an infinite
+/// logit.
 template <class T>
-inline T bernoulli_logits_row_scalar(const T* x, const T* t, std::size_t n, bool& targets_ok) {
-    double s = 0;
-    bool ok = true;
-    for (std::size_t i = 0; i < n; ++i) {
-        ok = ok && in_unit_interval_fn{}(t[i]);
-        s += static_cast<double>(bernoulli_logits_fn{}(x[i], t[i]));
-    }
-    targets_ok = ok;
-    return static_cast<T>(s);
+inline T bernoulli_logits_row_per_value(const T* x, const T* t, std::size_t n, bool& targets_ok) {
+    return simd_sum_checked<T>(
+        n,
+        [&](std::size_t j, auto tag) {
+            using V = typename decltype(tag)::type;
+            return bernoulli_logits_fn{}(load<V>(x + j), load<V>(t + j));
+        },
+        [&](std::size_t j, auto tag) {
+            using V = typename decltype(tag)::type;
+            return in_unit_interval_fn{}(load<V>(t + j));
+        },
+        targets_ok);
 }
 
 /// bernoulli_logits_row on xsimd batches (host compilers only).
@@ -53,7 +57,7 @@ template <class T>
 inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& targets_ok) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
-    if (n < W) return bernoulli_logits_row_scalar(x, t, n, targets_ok);
+    if (n < W) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
     const B zero(T(0)), inf(infinity<T>());
     auto ok = zero == zero;    // all lanes true
     auto has_inf = zero != zero;  // all lanes false
@@ -73,10 +77,8 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
         B ai;
         if constexpr (GENDIV_FMA) {
             ai = fnma(tv, xv, xsimd::max(xv, zero));
-        } else {  // unfused: the exact form of kernels.hpp, t max(-x,0) + (1-t) max(x,0)
-            const B one(T(1));
-            ai = select(tv == zero, zero, tv * xsimd::max(-xv, zero)) +
-                 select(tv == one, zero, (one - tv) * xsimd::max(xv, zero));
+        } else {  // unfused: the exact form, as the per-value kernel uses it
+            ai = bernoulli_logits_margin_exact_fn{}(xv, tv);
         }
         if (masked) {
             e = select(keep, e, zero);
@@ -111,21 +113,8 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
         step(n - W, a0, q0, keep, true);
         total += static_cast<double>(xsimd::hadd(a0 + xsimd::log1p(q0)));
     }
+    if (xsimd::any(has_inf)) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
     targets_ok = xsimd::all(ok);
-    if (xsimd::any(has_inf)) {
-        bool unused = true;
-        return simd_sum_checked<T>(
-            n,
-            [&](std::size_t j, auto tag) {
-                using V = typename decltype(tag)::type;
-                return bernoulli_logits_fn{}(load<V>(x + j), load<V>(t + j));
-            },
-            [&](std::size_t j, auto tag) {
-                using V = typename decltype(tag)::type;
-                return in_unit_interval_fn{}(load<V>(t + j));
-            },
-            unused);
-    }
     return static_cast<T>(-total);
 }
 
@@ -136,7 +125,7 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
 template <class T>
 inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targets_ok) {
     if constexpr (!simd_enabled) {  // nvcc: no xsimd batch may reach the __host__ __device__ kernels
-        return bernoulli_logits_row_scalar(x, t, n, targets_ok);
+        return bernoulli_logits_row_per_value(x, t, n, targets_ok);
     } else {
         return bernoulli_logits_row_simd(x, t, n, targets_ok);
     }

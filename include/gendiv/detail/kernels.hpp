@@ -80,6 +80,18 @@ struct in_unit_interval_fn {
     }
 };
 
+/// max(x, 0) - t x for t in [0, 1], the non-transcendental part of softplus(x) - t x, in the exact
+/// form t·max(-x, 0) + (1-t)·max(x, 0): two non-negative terms, each product taken as 0 where its
+/// weight t or 1 - t is 0, so that x = ±inf gives the exact limit (0 or +inf), never NaN.
+struct bernoulli_logits_margin_exact_fn {
+    template <class V>
+    GENDIV_HD V operator()(const V& x, const V& t) const {
+        const V zero = cst<V>(0), one = cst<V>(1);
+        return select(t == zero, zero, t * fmax(-x, zero)) +
+               select(t == one, zero, (one - t) * fmax(x, zero));
+    }
+};
+
 /// Bernoulli log-likelihood of target t in [0, 1] from a logit x:
 /// @f$ t x - \mathrm{softplus}(x) = -[\log(1+e^{-|x|}) + \max(x,0) - t x] @f$, the bracket's last
 /// two terms fused into one rounding: they are (1-t)x or -tx, so the fused form is as exact as
@@ -97,10 +109,7 @@ struct bernoulli_logits_fn {
         if constexpr (GENDIV_FMA) {
             if (!any_lane(fabs(x) == V(infinity<scalar_t<V>>()))) return -(l + fnma(t, x, fmax(x, zero)));
         }
-        const V one = cst<V>(1);
-        const V a = select(t == zero, zero, t * fmax(-x, zero));
-        const V b = select(t == one, zero, (one - t) * fmax(x, zero));
-        return -(l + a + b);
+        return -(l + bernoulli_logits_margin_exact_fn{}(x, t));
     }
 };
 
