@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xmanipulation.hpp>
 #include <xtensor/xview.hpp>
@@ -228,6 +229,51 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
             BOOST_TEST(gendiv::log_sum_exp(xt::adapt(empty, {n}))() == T(-5));
             empty[at] = -inf;
             BOOST_TEST(gendiv::log_sum_exp(xt::adapt(empty, {n}))() == -inf);
+        }
+    }
+}
+
+// Rows of at most lse_block values take their maxima without NaN checks (four batch
+// accumulators, a tail batch overlapping the last full one, a tree over the lanes), all maxima
+// of a chunk of rows before their sums. For every length around the batch sizes and every
+// position: the maximum is found wherever it sits; a NaN anywhere gives NaN, also when it
+// shares a lane and an accumulator with a later, larger value (x86's max drops a NaN held in
+// its first operand), beside
+// +inf and among -inf; and a row's special values do not leak into its neighbours in the chunk.
+BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_every_position, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    const std::size_t W = xsimd::batch<T>::size;
+    std::mt19937_64 gen(3);
+    std::uniform_real_distribution<double> d(-20, 0);
+    for (const std::size_t n : {std::size_t(1), std::size_t(3), W - 1, W, W + 1, 2 * W + 3, 4 * W,
+                                4 * W + 5, std::size_t(200), gendiv::detail::lse_block}) {
+        for (std::size_t k = 0; k < n; k += (n > 64 ? 7 : 1)) {
+            BOOST_TEST_CONTEXT("n = " << n << ", position " << k) {
+                // rows: 0 the maximum at k, 1 a NaN at k and a larger value after it in the same
+                // lane, 2 a NaN at k beside a +inf, 3 a NaN at k among -inf, 4 plain random
+                xt::xarray<T> x = xt::xarray<T>::from_shape({5, n});
+                for (auto& v : x) v = static_cast<T>(d(gen));
+                x(0, k) = T(7);
+                x(1, k) = nan;
+                for (const std::size_t later : {k + W, k + 4 * W})  // same lane, same accumulator
+                    if (later < n) x(1, later) = T(50);
+                x(2, k) = nan;
+                x(2, (k + 1) % n) = n > 1 ? inf : nan;
+                for (std::size_t i = 0; i < n; ++i) x(3, i) = -inf;
+                x(3, k) = nan;
+                const auto l = gendiv::log_sum_exp(x);
+                long double s0 = 0, s4 = 0;
+                for (std::size_t i = 0; i < n; ++i) {
+                    s0 += expl(static_cast<long double>(x(0, i)) - 7.0L);
+                    s4 += expl(static_cast<long double>(x(4, i)));
+                }
+                check_close<T>(l(0), static_cast<double>(7.0L + logl(s0)), 8 * eps_of<T>(), "max at k");
+                const double want4 = static_cast<double>(logl(s4));  // may be near 0: absolute test
+                BOOST_TEST(std::abs(static_cast<double>(l(4)) - want4) <= 4.0 * n * eps_of<T>() * (1 + std::abs(want4)));
+                BOOST_TEST(std::isnan(l(1)));
+                BOOST_TEST(std::isnan(l(2)));
+                BOOST_TEST(std::isnan(l(3)));
+            }
         }
     }
 }

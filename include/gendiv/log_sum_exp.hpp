@@ -33,16 +33,19 @@ namespace gendiv {
 
 namespace detail {
 
-/// out[b] = lse of row b of a (rows × n) row-major block. The rows' parts (m, s) come first; the
-/// logarithms m + log(s) then run over all rows at once in SIMD batches (lse_finish), where one
-/// libm log per row took a tenth of a (64, 200) float call (perf).
+/// out[b] = lse of row b of a (rows × n) row-major block. The rows' parts (m, s) come first, in
+/// chunks of about lse_chunk values (lse_rows_parts); the logarithms m + log(s) then run over
+/// all rows at once in SIMD batches (lse_finish), where one libm log per row took a tenth of a
+/// (64, 200) float call (perf).
 template <class T>
 inline void lse_rows(const T* x, std::size_t rows, std::size_t n, T* out, bool mean) {
     std::vector<T> s(rows);
-    parallel_for(static_cast<long>(rows), static_cast<long>(rows * n) >= parallel_threshold, [&](long b) {
-        const lse_parts<T> r = lse_row_parts(x + static_cast<std::size_t>(b) * n, n);
-        out[b] = r.m;
-        s[static_cast<std::size_t>(b)] = r.s;
+    const std::size_t chunk = n == 0 || n >= lse_chunk ? 1 : lse_chunk / n;
+    const std::size_t chunks = (rows + chunk - 1) / chunk;
+    parallel_for(static_cast<long>(chunks), static_cast<long>(rows * n) >= parallel_threshold, [&](long c) {
+        const std::size_t lo = static_cast<std::size_t>(c) * chunk;
+        const std::size_t len = rows - lo < chunk ? rows - lo : chunk;
+        lse_rows_parts(x + lo * n, len, n, out + lo, s.data() + lo);
     });
     lse_finish(out, s.data(), rows, n, mean);
 }

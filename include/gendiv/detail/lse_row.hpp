@@ -49,8 +49,10 @@ inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
 /// prefetch above, 1024 was fastest for both types (bench_log_sum_exp).
 inline constexpr std::size_t lse_block = 1024;
 
+/// lse_row_parts for rows whose maximum is not finite (some value is +inf or NaN, or every value
+/// is -inf): each block's maximum is taken with a NaN mask, a +inf ends the sums.
 template <class T>
-inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
+inline lse_parts<T> lse_row_parts_careful(const T* p, std::size_t n) {
     if (n <= lse_block) {  // two passes over a row that stays in cache
         bool nan = false;
         const T m = row_max(p, n, nan);
@@ -84,6 +86,71 @@ inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
     if (pos_inf) return {infinity<T>(), T(0)};
     if (m == -infinity<T>()) return {m, T(0)};
     return {m, static_cast<T>(s)};
+}
+
+/// The parts (m, s) of a row's log-sum-exp. The maximum is taken without NaN checks
+/// (row_max_unchecked); when it is finite, the row holds a NaN exactly when the sum of
+/// exp(x - m) is NaN (a NaN term makes the sum NaN; without one, every term is in [0, 1]), so
+/// the NaN test costs nothing. Rows whose maximum is not finite take lse_row_parts_careful.
+template <class T>
+inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
+    if (n <= lse_block) {  // two passes over a row that stays in cache
+        const T m = row_max_unchecked(p, n);
+        if (!(m > -infinity<T>() && m < infinity<T>())) return lse_row_parts_careful(p, n);
+        const T s = shifted_exp_sum(p, n, m);
+        if (s != s) return {quiet_nan<T>(), T(0)};
+        return {m, s};
+    }
+    // Blocked, as in lse_row_parts_careful, while every block's maximum is finite.
+    T m = -infinity<T>();
+    double s = 0;
+    for (std::size_t lo = 0; lo < n; lo += lse_block) {
+        const std::size_t len = n - lo < lse_block ? n - lo : lse_block;
+        const T bm = row_max_unchecked(p + lo, len);
+        if (!(bm > -infinity<T>() && bm < infinity<T>())) return lse_row_parts_careful(p, n);
+        if (bm > m) {
+            s *= std::exp(static_cast<double>(m) - static_cast<double>(bm));  // 0 while m = -inf
+            m = bm;
+        }
+        s += static_cast<double>(shifted_exp_sum(p + lo, len, m));
+    }
+    if (s != s) return {quiet_nan<T>(), T(0)};
+    return {m, static_cast<T>(s)};
+}
+
+/// Rows of at most lse_block values are taken this many values' worth at a time by
+/// lse_rows_parts (at least one row): 10 rows of 200 floats.
+inline constexpr std::size_t lse_chunk = 2048;
+
+/// lse_row_parts of `rows` consecutive rows of n values, m[b] and s[b] for row b. Rows of at most
+/// lse_block values take all their maxima first and then all their sums, so that a row's
+/// exponentials do not wait for its maximum: with one row at a time, each row's sum waited for
+/// the end of its max pass and lane reduction, and the short rows of the seed's shape did not
+/// overlap (64 rows of 200 floats, 4.36 -> 3.65 µs). Call it on chunks of about lse_chunk values
+/// so that the second pass reads from L1.
+template <class T>
+inline void lse_rows_parts(const T* x, std::size_t rows, std::size_t n, T* m, T* s) {
+    if (n > lse_block) {
+        for (std::size_t b = 0; b < rows; ++b) {
+            const lse_parts<T> r = lse_row_parts(x + b * n, n);
+            m[b] = r.m;
+            s[b] = r.s;
+        }
+        return;
+    }
+    for (std::size_t b = 0; b < rows; ++b) m[b] = row_max_unchecked(x + b * n, n);
+    for (std::size_t b = 0; b < rows; ++b) {
+        const T* p = x + b * n;
+        if (m[b] > -infinity<T>() && m[b] < infinity<T>()) {
+            const T sb = shifted_exp_sum(p, n, m[b]);
+            m[b] = sb != sb ? quiet_nan<T>() : m[b];  // a NaN sum: the row holds a NaN
+            s[b] = sb != sb ? T(0) : sb;
+        } else {
+            const lse_parts<T> r = lse_row_parts_careful(p, n);
+            m[b] = r.m;
+            s[b] = r.s;
+        }
+    }
 }
 
 /// log Σ exp over one contiguous row (log mean exp when `mean`). The mean is m + log(s / n)
