@@ -233,6 +233,44 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
     }
 }
 
+// A long row is summed in one pass with a fixed shift c (the maximum of its first batch, or of
+// its first block when that batch is all -inf) while each block's maximum is taken alongside; a
+// block climbing more than detail::lse_margin above c is summed again with its own maximum.
+// Rows that climb steadily (every few blocks a new shift), that fall, that start with -inf
+// padding, or whose first block is all -inf, against a long double two-pass reference; their
+// softmax weights sum to 1 and the constant row still gives n exactly.
+BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity();
+    const std::size_t n = 6 * gendiv::detail::lse_block + 5;
+    const auto reference = [&](const std::vector<T>& row) {
+        long double m = -INFINITY;
+        for (T v : row) m = std::max(m, static_cast<long double>(v));
+        long double s = 0;
+        for (T v : row) s += expl(static_cast<long double>(v) - m);
+        return static_cast<double>(m + logl(s));
+    };
+    std::mt19937_64 gen(11);
+    std::uniform_real_distribution<double> d(-3, 3);
+    std::vector<std::vector<T>> rows;
+    std::vector<T> climb(n), fall(n), padded(n), late(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double t = static_cast<double>(i) / static_cast<double>(n);
+        climb[i] = static_cast<T>(400.0 * t + d(gen));  // climbs 400 over the row: c moves ~6 times
+        fall[i] = static_cast<T>(-400.0 * t + d(gen));
+        padded[i] = i < 20 ? -inf : static_cast<T>(d(gen) - 100);  // the first batch all -inf
+        late[i] = i < gendiv::detail::lse_block + 3 ? -inf : static_cast<T>(d(gen) + 70);  // first block too
+    }
+    for (const auto* row : {&climb, &fall, &padded, &late}) {
+        const double want = reference(*row);
+        const double got = gendiv::log_sum_exp(xt::adapt(*row, {n}))();
+        BOOST_TEST(std::abs(got - want) <= 4.0 * n * eps_of<T>() * std::abs(want), "got " << got << " want " << want);
+        const auto g = gendiv::log_sum_exp_grad(xt::adapt(*row, {n})).x;
+        BOOST_TEST(std::abs(xt::sum(xt::cast<double>(g))() - 1.0) <= 4.0 * n * eps_of<T>());
+    }
+    const std::vector<T> constant(n, T(-2.5));
+    BOOST_TEST(gendiv::log_mean_exp(xt::adapt(constant, {n}))() == T(-2.5));
+}
+
 // Rows of at most lse_block values take their maxima without NaN checks (four batch
 // accumulators, a tail batch overlapping the last full one, a tree over the lanes), all maxima
 // of a chunk of rows before their sums. For every length around the batch sizes and every

@@ -9,13 +9,13 @@
 // row maximum keeps every exp in [0, 1], so no finite input overflows (Blanchard, Higham and
 // Higham, "Accurately computing the log-sum-exp and softmax functions", IMA J. Numer. Anal. 2021).
 //
-// On a CPU the row is read twice (max, then the sum of exp): a row of the sizes used in
-// training sits in L1 after the first pass, and the two-pass loop vectorizes with one exp per
-// element, where a one-pass (max, sum) update needs two (TOOLCHAIN.md, pitfall 6). A row longer
-// than 1024 values is processed in blocks of 1024, each read twice from L1 but once from memory,
-// with the running sum rescaled when a block raises the maximum, and the next block prefetched
-// while the current one is exponentiated (detail/lse_row.hpp). The Thrust
-// path in device/log_sum_exp.hpp uses the one-pass form, which saves a read of GPU memory.
+// On a CPU a row of at most 1024 values is read twice (max, then the sum of exp): it sits in L1
+// after the first pass, and the two-pass loop vectorizes with one exp per element, where a
+// one-pass (max, sum) update needs two (TOOLCHAIN.md, pitfall 6). A longer row is read once, in
+// blocks of 1024: each block's sum of exp(x - c) with a fixed shift c and its maximum in the same
+// pass, and a block that climbs more than 60 above c summed again with a new shift; the sum is
+// brought back to the true maximum in double at the end (detail/lse_row.hpp). The Thrust path
+// in device/log_sum_exp.hpp uses the one-pass form, which saves a read of GPU memory.
 #pragma once
 
 #include <cstddef>

@@ -2,8 +2,9 @@
 //
 // The host xtensor path (log_sum_exp.hpp) and the Thrust device functions on host backends
 // (device/host_rows.hpp) both call these, so the two cannot drift apart. Includes xsimd but not
-// xtensor. A row is read twice (max, then the sum of exp; see log_sum_exp.hpp for why), a long row
-// block by block so that the second read comes from L1.
+// xtensor. A short row (at most lse_block values) is read twice, the maximum and then the sum of
+// exp(x - m) from L1; a long row is read once, block by block, with a fixed shift and each
+// block's maximum taken in the same pass (lse_row_parts; see log_sum_exp.hpp for the history).
 #pragma once
 
 #include <cmath>
@@ -30,9 +31,9 @@ struct lse_parts {
 };
 
 /// Σ_i exp(x_i - m) over n values, m ≥ every x_i. While it computes the exponentials it
-/// prefetches the n values that follow (the next block of the row, or the next row), so that
-/// the memory reads of the next max pass overlap this pass's arithmetic instead of following it:
-/// 10⁷ floats in rows of 10⁴, 4.8 -> 3.2 ms (docs/benchmarks.md).
+/// prefetches the n values that follow (the next row), so that the next max pass finds them in
+/// cache. (It took the two-pass blocked long rows of an earlier version from 4.8 to 3.2 ms at
+/// 10⁷ floats; long rows now stream in one pass, where the hardware prefetcher keeps up.)
 template <class T>
 inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
     const T* next = p + n;
@@ -43,11 +44,62 @@ inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
     });
 }
 
+/// Σ_i exp(x_i - c) over n values and, in the same pass, their maximum mx (as row_max_unchecked:
+/// NaN or some value when they hold a NaN). c need not be the maximum: the caller bounds the
+/// exponents by checking mx - c afterwards.
+template <class T>
+inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
+    using B = batch_t<T>;
+    constexpr std::size_t W = B::size;
+    std::size_t i = 0;
+    T m = -infinity<T>();
+    double total = 0;
+    if constexpr (simd_enabled) {
+        if (n >= W) {
+            const B vc(c);
+            B a0(T(0)), a1(T(0)), m0(m), m1(m);
+            for (; i + 2 * W <= n; i += 2 * W) {
+                const B x0 = B::load_unaligned(p + i), x1 = B::load_unaligned(p + i + W);
+                m0 = xsimd::max(m0, x0);
+                m1 = xsimd::max(m1, x1);
+                a0 += exp(x0 - vc);
+                a1 += exp(x1 - vc);
+            }
+            if (i + W <= n) {
+                const B x0 = B::load_unaligned(p + i);
+                m0 = xsimd::max(m0, x0);
+                a0 += exp(x0 - vc);
+                i += W;
+            }
+            if (i < n) {  // the last W values, of which the first W - (n - i) are counted already
+                const B x = B::load_unaligned(p + n - W);
+                m1 = xsimd::max(m1, x);
+                a1 += xsimd::select(lane_index<B>() >= B(static_cast<T>(W - (n - i))), exp(x - vc), B(T(0)));
+                i = n;
+            }
+            m = lane_max(xsimd::max(m0, m1));
+            total = static_cast<double>(xsimd::hadd(a0 + a1));
+        }
+    }
+    for (; i < n; ++i) {
+        m = p[i] > m ? p[i] : m;
+        total += static_cast<double>(exp(p[i] - c));
+    }
+    mx = m;
+    return static_cast<T>(total);
+}
+
 /// Rows longer than this are processed in blocks of this many values (4 KB of floats, 8 KB of
-/// doubles), so that the second pass over a block (the exponentials) reads it from L1 instead of
-/// the whole row from L2 or memory: one read of memory per row. Of 512, 1024 and 2048, with the
-/// prefetch above, 1024 was fastest for both types (bench_log_sum_exp).
+/// doubles): a block's partial sum is folded into a double, and a block that climbs too far
+/// above the shift is summed a second time from L1. Rows of at most this many values take two
+/// passes (lse_rows_parts).
 inline constexpr std::size_t lse_block = 1024;
+
+/// How far above its shift c a long row's block may reach and still be summed with that shift:
+/// a block's terms are then at most e^60 (1.1e26), and lse_block of them stay far below the
+/// float maximum (3.4e38).
+template <class T>
+inline constexpr T lse_margin = T(60);
 
 /// lse_row_parts for rows whose maximum is not finite (some value is +inf or NaN, or every value
 /// is -inf): each block's maximum is taken with a NaN mask, a +inf ends the sums.
@@ -88,10 +140,21 @@ inline lse_parts<T> lse_row_parts_careful(const T* p, std::size_t n) {
     return {m, static_cast<T>(s)};
 }
 
-/// The parts (m, s) of a row's log-sum-exp. The maximum is taken without NaN checks
-/// (row_max_unchecked); when it is finite, the row holds a NaN exactly when the sum of
-/// exp(x - m) is NaN (a NaN term makes the sum NaN; without one, every term is in [0, 1]), so
-/// the NaN test costs nothing. Rows whose maximum is not finite take lse_row_parts_careful.
+/// The parts (m, s) of a row's log-sum-exp: m its maximum, s = Σ exp(x - m) ∈ [1, n]. Maxima
+/// are taken without NaN checks (row_max_unchecked); when they are finite, the row holds a NaN
+/// exactly when the sum is NaN (a NaN term makes the sum NaN; without one, every term is
+/// bounded), so the NaN test costs nothing. Rows whose maximum is not finite take
+/// lse_row_parts_careful.
+///
+/// A long row (more than lse_block values) is read once: each block's Σ exp(x - c) and maximum
+/// come from one pass (shifted_exp_sum_and_max) with a fixed shift c, the maximum of the row's
+/// first batch. The shift need not be the maximum for the sum to be safe, only above it by at
+/// most lse_margin so that no term overflows; the result is returned relative to the true
+/// maximum, s·e^{c - m} computed in double, so it keeps the accuracy of the max-shifted form.
+/// Against the earlier two passes per block (the maximum, then the exponentials with the
+/// running maximum), whose next block waited for each block's maximum and whose memory reads
+/// came in bursts: 10⁷ values in rows of 10⁴, float 1.44 -> 1.16 ms, double 3.23 -> 3.05 ms
+/// (medians of 20 interleaved rounds, two threads, exp floor 0.87 and 2.42 ms; docs/benchmarks.md).
 template <class T>
 inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
     if (n <= lse_block) {  // two passes over a row that stays in cache
@@ -101,21 +164,34 @@ inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
         if (s != s) return {quiet_nan<T>(), T(0)};
         return {m, s};
     }
-    // Blocked, as in lse_row_parts_careful, while every block's maximum is finite.
-    T m = -infinity<T>();
-    double s = 0;
+    // A long row: one pass over memory, block by block, each block's exponentials shifted by a
+    // fixed c (a value of the row) while its maximum is taken alongside; the blocks' sums add up
+    // in double. A block whose maximum exceeds c by more than lse_margin is summed again with
+    // its own maximum as the new shift (rare: the row's values must climb by more than
+    // lse_margin along the row).
+    constexpr std::size_t W = simd_enabled ? batch_t<T>::size : 1;
+    T c = row_max_unchecked(p, W);
+    if (!(c > -infinity<T>() && c < infinity<T>())) c = row_max_unchecked(p, lse_block);
+    if (!(c > -infinity<T>() && c < infinity<T>())) return lse_row_parts_careful(p, n);
+    T m = c;  // the maximum so far
+    double s = 0;  // Σ exp(x - c) so far
     for (std::size_t lo = 0; lo < n; lo += lse_block) {
         const std::size_t len = n - lo < lse_block ? n - lo : lse_block;
-        const T bm = row_max_unchecked(p + lo, len);
-        if (!(bm > -infinity<T>() && bm < infinity<T>())) return lse_row_parts_careful(p, n);
-        if (bm > m) {
-            s *= std::exp(static_cast<double>(m) - static_cast<double>(bm));  // 0 while m = -inf
-            m = bm;
+        T bm;
+        const T bs = shifted_exp_sum_and_max(p + lo, len, c, bm);
+        if (bm - c <= lse_margin<T>) {  // every term ≤ e^margin: no overflow; false for NaN
+            s += static_cast<double>(bs);
+            m = bm > m ? bm : m;
+        } else {
+            if (!(bm < infinity<T>())) return lse_row_parts_careful(p, n);  // +inf or NaN
+            s *= std::exp(static_cast<double>(c) - static_cast<double>(bm));
+            c = m = bm;
+            s += static_cast<double>(shifted_exp_sum(p + lo, len, c));
         }
-        s += static_cast<double>(shifted_exp_sum(p + lo, len, m));
     }
-    if (s != s) return {quiet_nan<T>(), T(0)};
-    return {m, static_cast<T>(s)};
+    if (s != s) return {quiet_nan<T>(), T(0)};  // a NaN term: the row holds a NaN
+    // back to the maximum as the shift, in double: s becomes Σ exp(x - m) ∈ [1, n]
+    return {m, static_cast<T>(s * std::exp(static_cast<double>(c) - static_cast<double>(m)))};
 }
 
 /// Rows of at most lse_block values are taken this many values' worth at a time by
