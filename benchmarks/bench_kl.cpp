@@ -28,7 +28,7 @@ void BM_kl_naive(benchmark::State& state) {
     const auto in = inputs::make<T>(n);
     const T *mq = in[0].data(), *lq = in[1].data(), *mp = in[2].data(), *lp = in[3].data();
     std::vector<T> out(static_cast<std::size_t>(B));
-    for (auto _ : state) {
+    bench::run(state, [&] {
         for (long b = 0; b < B; ++b) {
             T s = 0;
             for (long i = b * D; i < (b + 1) * D; ++i)
@@ -37,7 +37,7 @@ void BM_kl_naive(benchmark::State& state) {
             out[static_cast<std::size_t>(b)] = T(0.5) * s;
         }
         benchmark::DoNotOptimize(out.data());
-    }
+    });
     bench::set_counters(state, 4 * sizeof(T) * n, n);
 }
 
@@ -48,10 +48,10 @@ void BM_kl_gendiv(benchmark::State& state) {
     const std::vector<std::size_t> shape{std::size_t(B), std::size_t(D)};
     const xt::xtensor<T, 2> mq = xt::adapt(in[0], shape), lq = xt::adapt(in[1], shape), mp = xt::adapt(in[2], shape),
                             lp = xt::adapt(in[3], shape);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         auto r = gendiv::kl_gaussian_gaussian_analytic(mq, lq, mp, lp);
         benchmark::DoNotOptimize(r.data());
-    }
+    });
     bench::set_counters(state, 4 * sizeof(T) * n, n);
 }
 
@@ -61,11 +61,11 @@ void BM_kl_device_omp(benchmark::State& state) {
     const auto in = inputs::make<T>(n);
     thrust::device_vector<T> mq(in[0].begin(), in[0].end()), lq(in[1].begin(), in[1].end()),
         mp(in[2].begin(), in[2].end()), lp(in[3].begin(), in[3].end()), out(B);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         gendiv::device::kl_gaussian_gaussian_analytic(thrust::device, mq.begin(), lq.begin(), mp.begin(), lp.begin(), B,
                                                       D, out.begin());
         benchmark::DoNotOptimize(thrust::raw_pointer_cast(out.data()));
-    }
+    });
     bench::set_counters(state, 4 * sizeof(T) * n, n);
 }
 
@@ -73,7 +73,7 @@ template <class T>
 void BM_floor_memory(benchmark::State& state) {
     const std::size_t n = large_rows * 100;
     const auto in = inputs::make<T>(n);
-    for (auto _ : state) benchmark::DoNotOptimize(bench::read_all<T>({&in[0], &in[1], &in[2], &in[3]}));
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::read_all<T>({&in[0], &in[1], &in[2], &in[3]})); });
     bench::set_counters(state, 4 * sizeof(T) * n, n);
 }
 
@@ -83,15 +83,14 @@ template <class T>
 void BM_floor_kl_transcendentals(benchmark::State& state) {
     const auto cached = bench::uniform<T>(4096, -3, 3, 5);
     const std::size_t n = large_rows * 100;
-    for (auto _ : state)
-        benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
             using gendiv::detail::exp;
             using gendiv::detail::expm1;
             if constexpr (sizeof(T) == sizeof(float))
                 return exp(v) + exp(T(0.5) * v);
             else
                 return exp(v) + expm1(T(0.5) * v);
-        }));
+        })); });
     bench::set_counters(state, 4 * sizeof(T) * n, n);
 }
 

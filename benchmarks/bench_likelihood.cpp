@@ -25,7 +25,7 @@ void BM_bernoulli_naive(benchmark::State& state) {
     const long B = state.range(0), D = state.range(1), n = B * D;
     const auto x = bench::uniform<T>(n, -8, 8, 1), t = bench::bits<T>(n, 2);
     std::vector<T> out(static_cast<std::size_t>(B));
-    for (auto _ : state) {
+    bench::run(state, [&] {
         for (long b = 0; b < B; ++b) {
             T s = 0;
             for (long i = b * D; i < (b + 1) * D; ++i) {
@@ -35,7 +35,7 @@ void BM_bernoulli_naive(benchmark::State& state) {
             out[static_cast<std::size_t>(b)] = s;
         }
         benchmark::DoNotOptimize(out.data());
-    }
+    });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -43,10 +43,10 @@ template <class T>
 void BM_bernoulli_gendiv(benchmark::State& state) {
     const long B = state.range(0), D = state.range(1), n = B * D;
     const auto x = tensor(bench::uniform<T>(n, -8, 8, 1), B, D), t = tensor(bench::bits<T>(n, 2), B, D);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         auto r = gendiv::log_likelihood_bernoulli_logits(x, t);
         benchmark::DoNotOptimize(r.data());
-    }
+    });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -55,10 +55,10 @@ void BM_bernoulli_device_omp(benchmark::State& state) {
     const long B = state.range(0), D = state.range(1), n = B * D;
     const auto xv = bench::uniform<T>(n, -8, 8, 1), tv = bench::bits<T>(n, 2);
     thrust::device_vector<T> x(xv.begin(), xv.end()), t(tv.begin(), tv.end()), out(B);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         gendiv::device::log_likelihood_bernoulli_logits(thrust::device, x.begin(), t.begin(), B, D, out.begin());
         benchmark::DoNotOptimize(thrust::raw_pointer_cast(out.data()));
-    }
+    });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -70,7 +70,7 @@ void BM_normal_naive(benchmark::State& state) {
     const auto mu = bench::uniform<T>(n, -2, 2, 3), lv = bench::uniform<T>(n, -3, 3, 4), z = bench::uniform<T>(n, -2, 2, 5);
     std::vector<T> out(static_cast<std::size_t>(B));
     const T log2pi = static_cast<T>(std::log(2 * M_PI));
-    for (auto _ : state) {
+    bench::run(state, [&] {
         for (long b = 0; b < B; ++b) {
             T s = 0;
             for (long i = b * D; i < (b + 1) * D; ++i)
@@ -78,7 +78,7 @@ void BM_normal_naive(benchmark::State& state) {
             out[static_cast<std::size_t>(b)] = T(-0.5) * s;
         }
         benchmark::DoNotOptimize(out.data());
-    }
+    });
     bench::set_counters(state, 3 * sizeof(T) * n, n);
 }
 
@@ -87,10 +87,10 @@ void BM_normal_gendiv(benchmark::State& state) {
     const long B = state.range(0), D = state.range(1), n = B * D;
     const auto mu = tensor(bench::uniform<T>(n, -2, 2, 3), B, D), lv = tensor(bench::uniform<T>(n, -3, 3, 4), B, D),
                z = tensor(bench::uniform<T>(n, -2, 2, 5), B, D);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         auto r = gendiv::log_likelihood_normal(mu, lv, z);
         benchmark::DoNotOptimize(r.data());
-    }
+    });
     bench::set_counters(state, 3 * sizeof(T) * n, n);
 }
 
@@ -99,10 +99,10 @@ void BM_normal_device_omp(benchmark::State& state) {
     const long B = state.range(0), D = state.range(1), n = B * D;
     const auto a = bench::uniform<T>(n, -2, 2, 3), b = bench::uniform<T>(n, -3, 3, 4), c = bench::uniform<T>(n, -2, 2, 5);
     thrust::device_vector<T> mu(a.begin(), a.end()), lv(b.begin(), b.end()), z(c.begin(), c.end()), out(B);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         gendiv::device::log_likelihood_normal(thrust::device, mu.begin(), lv.begin(), z.begin(), B, D, out.begin());
         benchmark::DoNotOptimize(thrust::raw_pointer_cast(out.data()));
-    }
+    });
     bench::set_counters(state, 3 * sizeof(T) * n, n);
 }
 
@@ -114,7 +114,7 @@ template <class T>
 void BM_floor_memory_bernoulli(benchmark::State& state) {
     const std::size_t n = large_bernoulli_rows * 784;
     const auto x = bench::uniform<T>(n, -8, 8, 1), t = bench::bits<T>(n, 2);
-    for (auto _ : state) benchmark::DoNotOptimize(bench::read_all<T>({&x, &t}));
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::read_all<T>({&x, &t})); });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -122,12 +122,11 @@ template <class T>
 void BM_floor_exp_log1p(benchmark::State& state) {  // Bernoulli: one exp and one log1p per element
     const auto cached = bench::uniform<T>(4096, -8, 8, 6);
     const std::size_t n = large_bernoulli_rows * 784;
-    for (auto _ : state)
-        benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
             using gendiv::detail::exp;
             using gendiv::detail::log1p;
             return log1p(exp(v));
-        }));
+        })); });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -138,7 +137,7 @@ void BM_floor_bernoulli_transcendentals(benchmark::State& state) {
     const auto cached = bench::uniform<T>(4096, -8, 8, 6);
     const std::size_t n = large_bernoulli_rows * 784;
     const std::size_t n_log = n / gendiv::detail::bernoulli_chunk<T>;
-    for (auto _ : state) {
+    bench::run(state, [&] {
         benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
             using gendiv::detail::exp;
             using gendiv::detail::fabs;
@@ -148,7 +147,7 @@ void BM_floor_bernoulli_transcendentals(benchmark::State& state) {
             using gendiv::detail::log1p;
             return log1p(v * v);
         }));
-    }
+    });
     bench::set_counters(state, 2 * sizeof(T) * n, n);
 }
 
@@ -156,7 +155,7 @@ template <class T>
 void BM_floor_memory_normal(benchmark::State& state) {
     const std::size_t n = large_normal_rows * 100;
     const auto a = bench::uniform<T>(n, -2, 2, 3), b = bench::uniform<T>(n, -3, 3, 4), c = bench::uniform<T>(n, -2, 2, 5);
-    for (auto _ : state) benchmark::DoNotOptimize(bench::read_all<T>({&a, &b, &c}));
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::read_all<T>({&a, &b, &c})); });
     bench::set_counters(state, 3 * sizeof(T) * n, n);
 }
 
@@ -164,11 +163,10 @@ template <class T>
 void BM_floor_exp(benchmark::State& state) {  // Normal: one exp per element
     const auto cached = bench::uniform<T>(4096, -3, 3, 7);
     const std::size_t n = large_normal_rows * 100;
-    for (auto _ : state)
-        benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
             using gendiv::detail::exp;
             return exp(v);
-        }));
+        })); });
     bench::set_counters(state, 3 * sizeof(T) * n, n);
 }
 

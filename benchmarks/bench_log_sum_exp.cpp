@@ -27,14 +27,14 @@ void BM_naive(benchmark::State& state) {
     const long rows = state.range(0), n = state.range(1);
     const auto x = input<T>(rows, n);
     std::vector<T> out(static_cast<std::size_t>(rows));
-    for (auto _ : state) {
+    bench::run(state, [&] {
         for (long r = 0; r < rows; ++r) {
             T s = 0;
             for (long i = 0; i < n; ++i) s += std::exp(x.data()[r * n + i]);
             out[static_cast<std::size_t>(r)] = std::log(s / static_cast<T>(n));
         }
         benchmark::DoNotOptimize(out.data());
-    }
+    });
     bench::set_counters(state, sizeof(T) * rows * n, static_cast<std::size_t>(rows * n));
 }
 
@@ -42,10 +42,10 @@ template <class T>
 void BM_gendiv(benchmark::State& state) {
     const long rows = state.range(0), n = state.range(1);
     const auto x = input<T>(rows, n);
-    for (auto _ : state) {
+    bench::run(state, [&] {
         auto r = gendiv::log_mean_exp(x);
         benchmark::DoNotOptimize(r.data());
-    }
+    });
     bench::set_counters(state, sizeof(T) * rows * n, static_cast<std::size_t>(rows * n));
 }
 
@@ -54,17 +54,17 @@ void BM_device_omp(benchmark::State& state) {
     const long rows = state.range(0), n = state.range(1);
     const auto x = input<T>(rows, n);
     thrust::device_vector<T> dx(x.begin(), x.end()), out(static_cast<std::size_t>(rows));
-    for (auto _ : state) {
+    bench::run(state, [&] {
         gendiv::device::log_mean_exp(thrust::device, dx.begin(), rows, n, out.begin());
         benchmark::DoNotOptimize(thrust::raw_pointer_cast(out.data()));
-    }
+    });
     bench::set_counters(state, sizeof(T) * rows * n, static_cast<std::size_t>(rows * n));
 }
 
 template <class T>
 void BM_floor_memory(benchmark::State& state) {
     const auto v = bench::uniform<T>(static_cast<std::size_t>(large_rows * large_n), -50, 0, 1);
-    for (auto _ : state) benchmark::DoNotOptimize(bench::read_all<T>({&v}));
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::read_all<T>({&v})); });
     bench::set_counters(state, sizeof(T) * v.size(), v.size());
 }
 
@@ -72,11 +72,10 @@ template <class T>
 void BM_floor_exp(benchmark::State& state) {
     const auto cached = bench::uniform<T>(4096, -50, 0, 2);
     const std::size_t n = static_cast<std::size_t>(large_rows * large_n);
-    for (auto _ : state)
-        benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
+    bench::run(state, [&] { benchmark::DoNotOptimize(bench::transcendental_only<T>(n, cached, [](auto v) {
             using gendiv::detail::exp;
             return exp(v);
-        }));
+        })); });
     bench::set_counters(state, sizeof(T) * n, n);
 }
 
