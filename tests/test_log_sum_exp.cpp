@@ -197,7 +197,6 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(infinities_and_nan, T, float_types) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
     const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
     const std::size_t n = 3 * gendiv::detail::lse_block + 77;
-    const auto reference = [](const std::vector<T>& row) { return lse_long_double(row); };
     std::mt19937_64 gen(7);
     std::uniform_real_distribution<double> d(-40, 0);
     for (const std::size_t at : {std::size_t(0), std::size_t(2500), n - 1}) {
@@ -206,7 +205,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
             for (auto& v : base) v = static_cast<T>(d(gen));
             auto row = base;
             row[at] = T(30);  // the maximum, in the first, a middle or the last block
-            const double want = reference(row);
+            const double want = lse_long_double(row);
             const double got = gendiv::log_sum_exp(xt::adapt(row, {n}))();
             BOOST_TEST(std::abs(got - want) <= 4.0 * n * eps_of<T>() * std::abs(want),
                        "got " << got << " want " << want);
@@ -240,17 +239,16 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
 
 // A long row is summed in one pass with a fixed shift c (the maximum of its first batch, or of
 // its first block when that batch is all -inf) while each block's maximum is taken alongside; a
-// block climbing more than detail::lse_margin above c is summed again with its own maximum. Rows that climb steadily (a new shift every few
-// blocks), that fall, that start with -inf padding, or whose first block is all -inf, against a
-// long double two-pass reference; their softmax weights sum to 1 and the constant row still
-// gives n exactly. And the accuracy that the margin exists for: a row whose first block lies 35
+// block climbing more than detail::lse_margin above c is summed again with its own maximum.
+// Rows that climb steadily (a new shift every few blocks), that fall, that start with -inf
+// padding, or whose first block is all -inf, against a long double two-pass reference; their
+// softmax weights sum to 1 and the constant row still gives n exactly. And the accuracy that the margin exists for: a row whose first block lies 35
 // below its maximum 0.3 (log-sum-exp 0.3 + 1e-5) keeps the max-shifted form's absolute error of
 // a few ε (with a margin of 60, the maximum's term e^{0.3 - c} came from a rounded 35.3 and the
 // float result was 17 ε off).
 BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
     const T inf = std::numeric_limits<T>::infinity();
     const std::size_t n = 6 * gendiv::detail::lse_block + 5;
-    const auto reference = [](const std::vector<T>& row) { return lse_long_double(row); };
     std::mt19937_64 gen(11);
     std::uniform_real_distribution<double> d(-3, 3);
     std::vector<T> climb(n), fall(n), padded(n), late(n);
@@ -262,7 +260,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
         late[i] = i < gendiv::detail::lse_block + 3 ? -inf : static_cast<T>(d(gen) + 70);  // first block too
     }
     for (const auto* row : {&climb, &fall, &padded, &late}) {
-        const double want = reference(*row);
+        const double want = lse_long_double(*row);
         const double got = gendiv::log_sum_exp(xt::adapt(*row, {n}))();
         BOOST_TEST(std::abs(got - want) <= 4.0 * n * eps_of<T>() * std::abs(want), "got " << got << " want " << want);
         const auto g = gendiv::log_sum_exp_grad(xt::adapt(*row, {n})).x;
@@ -275,7 +273,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
     for (std::size_t i = 0; i < n; ++i)
         far_first[i] = static_cast<T>(i < gendiv::detail::lse_block ? low(gen) : mid(gen));
     far_first[2500] = T(0.3);
-    const double want = reference(far_first);
+    const double want = lse_long_double(far_first);
     const double got = gendiv::log_sum_exp(xt::adapt(far_first, {n}))();
     BOOST_TEST(std::abs(want - 0.3) < 1e-4);
     BOOST_TEST(std::abs(got - want) <= 4.0 * eps_of<T>(), "got " << got << " want " << want);
@@ -286,8 +284,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
 // of a chunk of rows before their sums. For every length around the batch sizes and every
 // position: the maximum is found wherever it sits; a NaN anywhere gives NaN, also when it
 // shares a lane and an accumulator with a later, larger value (x86's max drops a NaN held in
-// its first operand), beside
-// +inf and among -inf; and a row's special values do not leak into its neighbours in the chunk.
+// its first operand), beside +inf and among -inf; and a row's special values do not leak into its neighbours in the chunk.
 BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_every_position, T, float_types) {
     const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
     const std::size_t W = xsimd::batch<T>::size;

@@ -15,8 +15,8 @@
 // blocks of 1024: each block's sum of exp(x - c) with a fixed shift c (the first batch's maximum)
 // and its maximum in the same pass, and a block that climbs more than 4 above c summed again
 // with a new shift; the sum is brought back to the true maximum in double at the end
-// (detail/lse_row.hpp). The Thrust path
-// in device/log_sum_exp.hpp uses the one-pass form, which saves a read of GPU memory.
+// (detail/lse_row.hpp). The Thrust path in device/log_sum_exp.hpp uses the one-pass form, which
+// saves a read of GPU memory.
 #pragma once
 
 #include <cstddef>

@@ -49,44 +49,20 @@ inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
 /// exponents by checking mx - c afterwards.
 template <class T>
 inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
-    using B = batch_t<T>;
-    constexpr std::size_t W = B::size;
-    std::size_t i = 0;
-    T m = -infinity<T>();
-    double total = 0;
-    if constexpr (simd_enabled) {
-        if (n >= W) {
-            const B vc(c);
-            B a0(T(0)), a1(T(0)), m0(m), m1(m);
-            for (; i + 2 * W <= n; i += 2 * W) {
-                const B x0 = B::load_unaligned(p + i), x1 = B::load_unaligned(p + i + W);
-                m0 = xsimd::max(m0, x0);
-                m1 = xsimd::max(m1, x1);
-                a0 += exp(x0 - vc);
-                a1 += exp(x1 - vc);
-            }
-            if (i + W <= n) {
-                const B x0 = B::load_unaligned(p + i);
-                m0 = xsimd::max(m0, x0);
-                a0 += exp(x0 - vc);
-                i += W;
-            }
-            if (i < n) {  // the last W values, of which the first W - (n - i) are counted already
-                const B x = B::load_unaligned(p + n - W);
-                m1 = xsimd::max(m1, x);
-                a1 += xsimd::select(lane_index<B>() >= B(static_cast<T>(W - (n - i))), exp(x - vc), B(T(0)));
-                i = n;
-            }
-            m = lane_max(xsimd::max(m0, m1));
-            total = static_cast<double>(xsimd::hadd(a0 + a1));
-        }
-    }
-    for (; i < n; ++i) {
-        m = p[i] > m ? p[i] : m;
-        total += static_cast<double>(exp(p[i] - c));
-    }
-    mx = m;
-    return static_cast<T>(total);
+    batch_t<T> mb(-infinity<T>());  // the batches' maximum
+    T ms = -infinity<T>();            // the scalar tail's
+    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        const V x = load<V>(p + i);
+        if constexpr (std::is_arithmetic_v<V>)
+            ms = x > ms ? x : ms;
+        else
+            mb = xsimd::max(mb, x);  // simd_sum's overlapping tail batch: max is idempotent
+        return exp(x - V(c));
+    });
+    const T bm = lane_max(mb);
+    mx = bm > ms ? bm : ms;
+    return s;
 }
 
 /// Rows longer than this are processed in blocks of this many values (4 KB of floats, 8 KB of
@@ -145,6 +121,17 @@ inline lse_parts<T> lse_row_parts_careful(const T* p, std::size_t n) {
     return {m, static_cast<T>(s)};
 }
 
+/// The parts of a row of at most lse_block values, given m = row_max_unchecked of it: the
+/// second of the two passes, Σ exp(x - m) from L1. A NaN sum means the row holds a NaN; a
+/// maximum that is not finite sends the row to lse_row_parts_careful.
+template <class T>
+inline lse_parts<T> lse_short_row_parts(const T* p, std::size_t n, T m) {
+    if (!(m > -infinity<T>() && m < infinity<T>())) return lse_row_parts_careful(p, n);
+    const T s = shifted_exp_sum(p, n, m);
+    if (s != s) return {quiet_nan<T>(), T(0)};
+    return {m, s};
+}
+
 /// The parts (m, s) of a row's log-sum-exp: m its maximum, s = Σ exp(x - m) ∈ [1, n]. Maxima
 /// are taken without NaN checks (row_max_unchecked); when they are finite, the row holds a NaN
 /// exactly when the sum is NaN (a NaN term makes the sum NaN; without one, every term is
@@ -163,13 +150,7 @@ inline lse_parts<T> lse_row_parts_careful(const T* p, std::size_t n) {
 /// (medians of 20 interleaved rounds, two threads, exp floor 0.87 and 2.42 ms; docs/benchmarks.md).
 template <class T>
 inline lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
-    if (n <= lse_block) {  // two passes over a row that stays in cache
-        const T m = row_max_unchecked(p, n);
-        if (!(m > -infinity<T>() && m < infinity<T>())) return lse_row_parts_careful(p, n);
-        const T s = shifted_exp_sum(p, n, m);
-        if (s != s) return {quiet_nan<T>(), T(0)};
-        return {m, s};
-    }
+    if (n <= lse_block) return lse_short_row_parts(p, n, row_max_unchecked(p, n));
     // A long row: one pass over memory, block by block, each block's exponentials shifted by a
     // fixed c (a value of the row) while its maximum is taken alongside; the blocks' sums add up
     // in double. A block whose maximum exceeds c by more than lse_margin is summed again with
@@ -222,16 +203,9 @@ inline void lse_rows_parts(const T* x, std::size_t rows, std::size_t n, T* m, T*
     }
     for (std::size_t b = 0; b < rows; ++b) m[b] = row_max_unchecked(x + b * n, n);
     for (std::size_t b = 0; b < rows; ++b) {
-        const T* p = x + b * n;
-        if (m[b] > -infinity<T>() && m[b] < infinity<T>()) {
-            const T sb = shifted_exp_sum(p, n, m[b]);
-            m[b] = sb != sb ? quiet_nan<T>() : m[b];  // a NaN sum: the row holds a NaN
-            s[b] = sb != sb ? T(0) : sb;
-        } else {
-            const lse_parts<T> r = lse_row_parts_careful(p, n);
-            m[b] = r.m;
-            s[b] = r.s;
-        }
+        const lse_parts<T> r = lse_short_row_parts(x + b * n, n, m[b]);
+        m[b] = r.m;
+        s[b] = r.s;
     }
 }
 
