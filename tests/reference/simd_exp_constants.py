@@ -26,3 +26,15 @@ rmax = ln2 / 2
 print("remainder bound r^14/14! * e^r at |r| = ln2/2:",
       mpmath.nstr(rmax**14 / mpmath.factorial(14) * mpmath.exp(rmax), 3))
 print("1.5 * 2^52 low 12 bits zero:", (int(1.5 * 2**52) & 0xFFF) == 0)
+
+# exp_table16 (AVX-512): the reduction by ln 2 / 16 and the table of 2^(j/16) as hi + lo.
+print("16 log2(e)   ", hexd(16 / ln2))
+print("ln2_hi / 16  ", hexd(ln2_hi / 16), "(exact:", float(ln2_hi / 16) == ln2_hi / 16, ")")
+print("ln2_lo / 16  ", hexd((ln2 - ln2_hi) / 16))
+for j in range(16):
+    t = mpmath.mpf(2) ** (mpmath.mpf(j) / 16)
+    hi = float(t)
+    print(f"2^({j}/16)".ljust(13), "hi", hexd(hi), " lo", hexd(t - mpmath.mpf(hi)))
+rmax16 = ln2 / 32
+print("remainder bound r^8/8! * e^r at |r| = ln2/32:",
+      mpmath.nstr(rmax16**8 / mpmath.factorial(8) * mpmath.exp(rmax16), 3))
