@@ -73,6 +73,10 @@ inline bool any_lane(const M& m) {
     return any(m);
 }
 
+/// a·b + c with one rounding (xsimd::fma serves batches through ADL).
+GENDIV_HD inline float fma(float a, float b, float c) { return ::fmaf(a, b, c); }
+GENDIV_HD inline double fma(double a, double b, double c) { return ::fma(a, b, c); }
+
 /// c - a·b with one rounding (xsimd::fnma serves batches through ADL).
 GENDIV_HD inline float fnma(float a, float b, float c) { return ::fmaf(-a, b, c); }
 GENDIV_HD inline double fnma(double a, double b, double c) { return ::fma(-a, b, c); }
