@@ -213,45 +213,42 @@ struct half_expm1_fn {
 /// Both: exactly +inf at δ = +inf (not inf - inf), +inf at δ = -inf.
 struct half_expm1_minus_x_fn {
     template <class V>
-    GENDIV_HD V operator()(const V& d) const {
+    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& d) const {
         if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
-            V p = cst<V>(1.0 / 1307674368000.0);  // 1/k! for k = 15 down to 2
-            p = p * d + cst<V>(1.0 / 87178291200.0);
-            p = p * d + cst<V>(1.0 / 6227020800.0);
-            p = p * d + cst<V>(1.0 / 479001600.0);
-            p = p * d + cst<V>(1.0 / 39916800.0);
-            p = p * d + cst<V>(1.0 / 3628800.0);
-            p = p * d + cst<V>(1.0 / 362880.0);
-            p = p * d + cst<V>(1.0 / 40320.0);
-            p = p * d + cst<V>(1.0 / 5040.0);
-            p = p * d + cst<V>(1.0 / 720.0);
-            p = p * d + cst<V>(1.0 / 120.0);
-            p = p * d + cst<V>(1.0 / 24.0);
-            p = p * d + cst<V>(1.0 / 6.0);
-            p = p * d + cst<V>(0.5);
+            // Σ_{k=0}^{13} d^k/(k+2)! by Estrin's scheme: seven independent FMAs on pairs, then
+            // three levels, instead of Horner's chain of thirteen (the kernel's latency sets its
+            // speed once exp is inlined).
+            const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
+            const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
+            const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
+            const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
+            const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
+            const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
+            const V a5 = fma(cst<V>(1.0 / 6227020800.0), d, cst<V>(1.0 / 479001600.0));
+            const V a6 = fma(cst<V>(1.0 / 1307674368000.0), d, cst<V>(1.0 / 87178291200.0));
+            const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));
+            const V p = fma(fma(a6, d4, fma(a5, d2, a4)), d8, e0);
             const V series = cst<V>(0.5) * (p * d * d);
             const V e = exp(cst<V>(0.5) * d);
             const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
                                     (cst<V>(0.5) * e) * e - cst<V>(0.5) - cst<V>(0.5) * d);
             return select(fabs(d) < cst<V>(2), series, beyond);
         } else {
-            V p = cst<V>(1.0 / 6402373705728000.0);  // 1/k! for k = 18 down to 2
-            p = p * d + cst<V>(1.0 / 355687428096000.0);
-            p = p * d + cst<V>(1.0 / 20922789888000.0);
-            p = p * d + cst<V>(1.0 / 1307674368000.0);
-            p = p * d + cst<V>(1.0 / 87178291200.0);
-            p = p * d + cst<V>(1.0 / 6227020800.0);
-            p = p * d + cst<V>(1.0 / 479001600.0);
-            p = p * d + cst<V>(1.0 / 39916800.0);
-            p = p * d + cst<V>(1.0 / 3628800.0);
-            p = p * d + cst<V>(1.0 / 362880.0);
-            p = p * d + cst<V>(1.0 / 40320.0);
-            p = p * d + cst<V>(1.0 / 5040.0);
-            p = p * d + cst<V>(1.0 / 720.0);
-            p = p * d + cst<V>(1.0 / 120.0);
-            p = p * d + cst<V>(1.0 / 24.0);
-            p = p * d + cst<V>(1.0 / 6.0);
-            p = p * d + cst<V>(0.5);
+            // Σ_{k=0}^{16} d^k/(k+2)! by Estrin's scheme: eight independent FMAs on pairs, then
+            // four levels, instead of Horner's chain of sixteen. With exp inlined, KL over 10⁷
+            // doubles (2 threads) took 10.4 ms with Horner and 8.8 ms with this.
+            const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
+            const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
+            const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
+            const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
+            const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
+            const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
+            const V a5 = fma(cst<V>(1.0 / 6227020800.0), d, cst<V>(1.0 / 479001600.0));
+            const V a6 = fma(cst<V>(1.0 / 1307674368000.0), d, cst<V>(1.0 / 87178291200.0));
+            const V a7 = fma(cst<V>(1.0 / 355687428096000.0), d, cst<V>(1.0 / 20922789888000.0));
+            const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));
+            const V e1 = fma(fma(a7, d2, a6), d4, fma(a5, d2, a4));
+            const V p = fma(fma(cst<V>(1.0 / 6402373705728000.0), d8, e1), d8, e0);
             const V series = cst<V>(0.5) * (p * d * d);
             // ½X·Y - ½(1 + d): X = e^d, Y = 1 below d = 708; X = Y = e^{d/2} from there, where
             // e^d would overflow before ½φ does (710.48). Below d = -700, e^d < 1e-304 is lost
@@ -274,7 +271,7 @@ struct half_expm1_minus_x_fn {
 /// through φ(-inf) = inf, lp = -inf through φ(+inf) = inf with w taken as 0 where mq = mp.
 struct kl_normal_fn {
     template <class V>
-    GENDIV_HD V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
+    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
         const V w = select(mq == mp, cst<V>(0), (mq - mp) * exp(cst<V>(-0.5) * lp));
         return half_expm1_minus_x_fn{}(lq - lp) + (cst<V>(0.5) * w) * w;
     }

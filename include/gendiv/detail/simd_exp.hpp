@@ -33,6 +33,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "gendiv/detail/config.hpp"
+
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
@@ -41,7 +43,7 @@ namespace gendiv::detail {
 
 /// e^x by the N = 1 reduction and a Taylor polynomial, for |x| < 708 (any architecture).
 template <class A>
-inline xsimd::batch<double, A> exp_taylor(const xsimd::batch<double, A>& x) noexcept {
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_taylor(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
     using I = xsimd::batch<std::int64_t, A>;
     const B shift(0x1.8p52);
@@ -88,7 +90,7 @@ alignas(64) inline constexpr double exp2_sixteenths_lo[16] = {
 #if defined(__AVX512F__)
 /// e^x by the N = 16 reduction and a table of 2^(j/16) in registers, for |x| < 708 (AVX-512).
 template <class A>
-inline xsimd::batch<double, A> exp_table16(const xsimd::batch<double, A>& x) noexcept {
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
     using I = xsimd::batch<std::int64_t, A>;
     const B shift(0x1.8p52);
@@ -122,7 +124,7 @@ inline xsimd::batch<double, A> exp_table16(const xsimd::batch<double, A>& x) noe
 /// e^x for a batch of double: exp_table16 on AVX-512, exp_taylor elsewhere, xsimd::exp for a
 /// batch with a lane outside |x| < 708.
 template <class A>
-inline xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
     // Not (|x| < 708) is also true for NaN.
     if (!xsimd::all(xsimd::abs(x) < B(708.0)))
