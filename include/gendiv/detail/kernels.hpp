@@ -195,48 +195,55 @@ struct half_expm1_fn {
 
 /// @f$ \tfrac12\varphi(\delta) = \tfrac12(e^\delta - 1 - \delta) @f$ without cancellation.
 ///
-/// double: the Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{16}\delta^k/(k+2)! @f$ for |δ| < 1 (the
-/// first omitted term is below 2/19! ≈ 1.6e-17 relative), ½e^δ - ½(1 + δ) beyond as one FMA,
-/// where the subtraction multiplies e^δ's error by at most e/(e - 2) ≈ 3.8 (at δ = 1; none for
-/// δ ≤ -1): 4.07 ulp at worst in test_kl's sweep. It replaced half_expm1(δ) - ½δ (4.46 ulp), whose
-/// xsimd expm1 costs 2.2 exps (KL over 10⁷ doubles, 2 threads: 16.4 -> 13.6 ms).
-///
-/// float: the series to k = 13 for |δ| < 2 (first omitted term 2·2^14/16! ≈ 1.6e-9 relative),
-/// and beyond it @f$ (\tfrac12 E)E - \tfrac12 - \tfrac12\delta @f$ with E = exp(δ/2): an exp
-/// instead of an expm1, which costs more for float batches (10⁷ floats, 2 threads: exp + expm1
-/// 6.0 ms, exp alone 2.6 ms; KL 15.1 -> 11.7 ms on cached inputs). E² carries ~3 ulp, and at |δ| ≥ 2 the result is at least
-/// 2.19 / 3.69 of ½E², so the error stays small: 5.14 ulp at worst against a long double
-/// reference in test_kl's sweep (the float expm1 form this replaces measured 4.79
-/// on random points in [-100, 89]). E = e^{δ/2}
-/// overflows only past δ = 177, and ½E² only where the result itself does (δ = 89.4).
+/// Near 0, the Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{K}\delta^k/(k+2)! @f$ (Estrin's scheme):
+/// double K = 16 for |δ| < 1 (first omitted term below 2/19! ≈ 1.6e-17 relative), float K = 10
+/// for |δ| < 1.5 (first omitted term below 2·1.5^11/13! ≈ 2.8e-8 relative, a quarter of an ulp).
+/// Beyond, ½e^δ - ½(1 + δ) as one FMA: fma(½X, Y, -½ - ½δ) with X = e^δ, Y = 1, except from
+/// δ = 708 (double) or 88 (float) on, where e^δ would overflow before ½φ does: there
+/// X = Y = e^{δ/2}. Below δ = -700 (-87), e^δ is lost beside ½|δ| anyway and the argument is
+/// clamped so that exp stays on its fast path. For δ ≤ -1 both parts are ≥ 0 (no cancellation);
+/// for δ ≥ 1 the subtraction multiplies e^δ's error by at most e/(e - 2) ≈ 3.8 at δ = 1 (double)
+/// and 4.48/1.98 ≈ 2.3 at δ = 1.5 (float). test_kl's sweep: at most 4.08 ulp (double) and 3.34
+/// ulp (float). This form replaced ½expm1(δ) - ½δ in double (4.46 ulp; xsimd's double expm1
+/// costs 2.2 exps: KL over 10⁷ doubles, 2 threads, 16.4 -> 13.6 ms) and (½E)E - ½ - ½δ with
+/// E = e^{δ/2} for |δ| ≥ 2 in float (5.14 ulp, and three more series terms).
 ///
 /// Both: exactly +inf at δ = +inf (not inf - inf), +inf at δ = -inf.
 struct half_expm1_minus_x_fn {
     template <class V>
     GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& d) const {
+        constexpr bool single = sizeof(scalar_t<V>) == sizeof(float);
+        const V series = cst<V>(0.5) * (series_sum(d) * d * d);
+        // ½X·Y - ½(1 + d): X = e^d and Y = 1 below d = 708 (double) or 88 (float); X = Y = e^{d/2}
+        // from there, where e^d would overflow before ½φ does. Below -700 (-87) e^d is lost beside
+        // ½|d| anyway: the clamp keeps exp on its fast path.
+        const V low = cst<V>(single ? -87.0 : -700.0);
+        const V small = select(d > low, d, low);
+        const auto whole = d < cst<V>(single ? 88.0 : 708.0);
+        const V x = exp(select(whole, small, cst<V>(0.5) * d));
+        const V y = select(whole, cst<V>(1), x);
+        const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
+                                fma(cst<V>(0.5) * x, y, -cst<V>(0.5) - cst<V>(0.5) * d));
+        return select(fabs(d) < cst<V>(single ? 1.5 : 1.0), series, beyond);
+    }
+
+  private:
+    /// Σ_{k=0}^{K} d^k/(k+2)!, K = 10 in float and 16 in double, by Estrin's scheme: independent
+    /// FMAs on pairs of terms, then levels in d², d⁴, d⁸; four FMAs deep instead of Horner's chain
+    /// of sixteen. With exp inlined, KL over 10⁷ doubles (2 threads) took 10.4 ms with Horner and
+    /// 8.8 ms with this.
+    template <class V>
+    GENDIV_HD GENDIV_ALWAYS_INLINE static V series_sum(const V& d) {
         if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
-            // Σ_{k=0}^{13} d^k/(k+2)! by Estrin's scheme: seven independent FMAs on pairs, then
-            // three levels, instead of Horner's chain of thirteen (the kernel's latency sets its
-            // speed once exp is inlined).
             const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
             const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
             const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
             const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
             const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
             const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
-            const V a5 = fma(cst<V>(1.0 / 6227020800.0), d, cst<V>(1.0 / 479001600.0));
-            const V a6 = fma(cst<V>(1.0 / 1307674368000.0), d, cst<V>(1.0 / 87178291200.0));
-            const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));
-            const V p = fma(fma(a6, d4, fma(a5, d2, a4)), d8, e0);
-            const V series = cst<V>(0.5) * (p * d * d);
-            const V e = exp(cst<V>(0.5) * d);
-            const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
-                                    (cst<V>(0.5) * e) * e - cst<V>(0.5) - cst<V>(0.5) * d);
-            return select(fabs(d) < cst<V>(2), series, beyond);
+            const V a5 = fma(cst<V>(1.0 / 479001600.0), d2, a4);
+            return fma(a5, d8, fma(fma(a3, d2, a2), d4, fma(a1, d2, a0)));
         } else {
-            // Σ_{k=0}^{16} d^k/(k+2)! by Estrin's scheme: eight independent FMAs on pairs, then
-            // four levels, instead of Horner's chain of sixteen. With exp inlined, KL over 10⁷
-            // doubles (2 threads) took 10.4 ms with Horner and 8.8 ms with this.
             const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
             const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
             const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
@@ -248,18 +255,7 @@ struct half_expm1_minus_x_fn {
             const V a7 = fma(cst<V>(1.0 / 355687428096000.0), d, cst<V>(1.0 / 20922789888000.0));
             const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));
             const V e1 = fma(fma(a7, d2, a6), d4, fma(a5, d2, a4));
-            const V p = fma(fma(cst<V>(1.0 / 6402373705728000.0), d8, e1), d8, e0);
-            const V series = cst<V>(0.5) * (p * d * d);
-            // ½X·Y - ½(1 + d): X = e^d, Y = 1 below d = 708; X = Y = e^{d/2} from there, where
-            // e^d would overflow before ½φ does (710.48). Below d = -700, e^d < 1e-304 is lost
-            // beside ½|d| anyway: the clamp keeps exp on its fast path.
-            const V small = select(d > cst<V>(-700), d, cst<V>(-700));
-            const auto whole = d < cst<V>(708);
-            const V x = exp(select(whole, small, cst<V>(0.5) * d));
-            const V y = select(whole, cst<V>(1), x);
-            const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
-                                    fma(cst<V>(0.5) * x, y, -cst<V>(0.5) - cst<V>(0.5) * d));
-            return select(fabs(d) < cst<V>(1), series, beyond);
+            return fma(fma(cst<V>(1.0 / 6402373705728000.0), d8, e1), d8, e0);
         }
     }
 };
