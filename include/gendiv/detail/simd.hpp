@@ -57,7 +57,7 @@ inline constexpr store_fn store{};
 
 /// Calls f(i, vtag<batch>) for i = 0, W, 2W, ... and f(i, vtag<T>) for the tail.
 template <class T, class F>
-inline void simd_for(std::size_t n, F&& f) {
+GENDIV_FLATTEN inline void simd_for(std::size_t n, F&& f) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
     std::size_t i = 0;
@@ -84,7 +84,7 @@ inline B lane_index() {
 /// as the 12 batches (KL at (12800, 100)). f is called twice for those W - r indices, so it
 /// must be a pure function of i (every caller's is: loads, arithmetic, a prefetch, a check).
 template <class T, class F>
-inline T simd_sum(std::size_t n, F&& f) {
+GENDIV_FLATTEN inline T simd_sum(std::size_t n, F&& f) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
     constexpr std::size_t block = 4096;
@@ -115,7 +115,7 @@ inline T simd_sum(std::size_t n, F&& f) {
 /// an xsimd::batch_bool for a batch) in the same pass; all_ok becomes whether every test passed.
 /// Used to validate arguments (Bernoulli targets in [0, 1]) without a second read of memory.
 template <class T, class F, class C>
-inline T simd_sum_checked(std::size_t n, F&& f, C&& ok, bool& all_ok) {
+GENDIV_FLATTEN inline T simd_sum_checked(std::size_t n, F&& f, C&& ok, bool& all_ok) {
     auto ok_batch = batch_t<T>(T(0)) == batch_t<T>(T(0));  // all lanes true
     bool ok_scalar = true;
     const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
