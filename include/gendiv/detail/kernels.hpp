@@ -234,28 +234,21 @@ struct half_expm1_minus_x_fn {
     /// 8.8 ms with this.
     template <class V>
     GENDIV_HD GENDIV_ALWAYS_INLINE static V series_sum(const V& d) {
+        const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
+        const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
+        const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
+        const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
+        const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
+        const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
+        const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));  // k = 0 .. 7
         if constexpr (sizeof(scalar_t<V>) == sizeof(float)) {
-            const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
-            const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
-            const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
-            const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
-            const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
-            const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
-            const V a5 = fma(cst<V>(1.0 / 479001600.0), d2, a4);
-            return fma(a5, d8, fma(fma(a3, d2, a2), d4, fma(a1, d2, a0)));
+            return fma(fma(cst<V>(1.0 / 479001600.0), d2, a4), d8, e0);  // k = 8 .. 10
         } else {
-            const V d2 = d * d, d4 = d2 * d2, d8 = d4 * d4;
-            const V a0 = fma(cst<V>(1.0 / 6.0), d, cst<V>(0.5));
-            const V a1 = fma(cst<V>(1.0 / 120.0), d, cst<V>(1.0 / 24.0));
-            const V a2 = fma(cst<V>(1.0 / 5040.0), d, cst<V>(1.0 / 720.0));
-            const V a3 = fma(cst<V>(1.0 / 362880.0), d, cst<V>(1.0 / 40320.0));
-            const V a4 = fma(cst<V>(1.0 / 39916800.0), d, cst<V>(1.0 / 3628800.0));
             const V a5 = fma(cst<V>(1.0 / 6227020800.0), d, cst<V>(1.0 / 479001600.0));
             const V a6 = fma(cst<V>(1.0 / 1307674368000.0), d, cst<V>(1.0 / 87178291200.0));
             const V a7 = fma(cst<V>(1.0 / 355687428096000.0), d, cst<V>(1.0 / 20922789888000.0));
-            const V e0 = fma(fma(a3, d2, a2), d4, fma(a1, d2, a0));
-            const V e1 = fma(fma(a7, d2, a6), d4, fma(a5, d2, a4));
-            return fma(fma(cst<V>(1.0 / 6402373705728000.0), d8, e1), d8, e0);
+            const V e1 = fma(fma(a7, d2, a6), d4, fma(a5, d2, a4));  // k = 8 .. 15
+            return fma(fma(cst<V>(1.0 / 6402373705728000.0), d8, e1), d8, e0);  // k = 16
         }
     }
 };

@@ -121,6 +121,13 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<doub
 }
 #endif
 
+/// xsimd::exp, kept out of line: the rare batches outside the fast range call it, and inlined
+/// (as GENDIV_FLATTEN on the SIMD loops would otherwise do) its code crowded the kernels' loops.
+template <class A>
+GENDIV_NOINLINE xsimd::batch<double, A> exp_outside_fast_range(const xsimd::batch<double, A>& x) noexcept {
+    return xsimd::exp(x);
+}
+
 /// e^x for a batch of double: exp_table16 on AVX-512, exp_taylor elsewhere, xsimd::exp for a
 /// batch with a lane outside |x| < 708.
 template <class A>
@@ -128,7 +135,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& 
     using B = xsimd::batch<double, A>;
     // Not (|x| < 708) is also true for NaN.
     if (!xsimd::all(xsimd::abs(x) < B(708.0)))
-        return xsimd::exp(x);
+        return exp_outside_fast_range(x);
 #if defined(__AVX512F__)
     if constexpr (std::is_base_of_v<xsimd::avx512f, A>)
         return exp_table16(x);
