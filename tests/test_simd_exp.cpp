@@ -31,10 +31,8 @@ double ulp_error(double x, double got) {
 /// other reduction (exp_taylor) where the default takes exp_table16.
 #if defined(__AVX512F__)
 using narrow_batch = xsimd::batch<double, xsimd::avx2>;
-#elif XSIMD_WITH_SSE2 && !XSIMD_WITH_AVX
-using narrow_batch = xsimd::batch<double, xsimd::sse2>;  // the default already is exp_taylor's
 #else
-using narrow_batch = B;
+using narrow_batch = B;  // the default already takes exp_taylor
 #endif
 
 /// Runs gendiv::detail::exp over xs in batches of V (padding the tail with zeros) and returns the

@@ -15,17 +15,18 @@
 #define GENDIV_HD
 #endif
 
-// GENDIV_ALWAYS_INLINE marks the batch math functions (detail/simd_exp.hpp) that a kernel calls
-// in its innermost loop. Left to its heuristics, g++ 12 compiled e^x for double batches out of
-// line in the KL kernel (bench_kl: six call sites), so each call passed its 64-byte batch through
-// memory around a function that costs about ten cycles per batch.
 // GENDIV_NOINLINE keeps a rare path (e^x outside its fast range) out of the loops that
-// GENDIV_FLATTEN inlines everything into.
+// GENDIV_FLATTEN (below) inlines everything into.
 #if defined(__GNUC__) || defined(__clang__)
 #define GENDIV_NOINLINE __attribute__((noinline))
 #else
 #define GENDIV_NOINLINE
 #endif
+
+// GENDIV_ALWAYS_INLINE marks the batch math functions (detail/simd_exp.hpp) that a kernel calls
+// in its innermost loop. Left to its heuristics, g++ 12 compiled e^x for double batches out of
+// line in the KL kernel (bench_kl: six call sites), so each call passed its 64-byte batch through
+// memory around a function that costs about ten cycles per batch.
 #if defined(__CUDACC__)
 #define GENDIV_ALWAYS_INLINE __forceinline__
 #elif defined(__GNUC__) || defined(__clang__)

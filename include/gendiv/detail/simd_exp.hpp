@@ -41,17 +41,41 @@
 
 namespace gendiv::detail {
 
+/// x = k ln 2 / N + r with k the nearest integer to x N / ln 2, for N = 1 or 16: `shifted` holds k
+/// in the low bits of its significand (k + 1.5 * 2^52), r = x - k ln 2 / N.
+template <class A>
+struct exp_reduction {
+    xsimd::batch<double, A> shifted, r;
+};
+template <int N, class A>
+GENDIV_ALWAYS_INLINE exp_reduction<A> reduce_by_ln2_over(const xsimd::batch<double, A>& x) noexcept {
+    static_assert(N == 1 || N == 16, "a power of two whose scaled constants stay exact");
+    using B = xsimd::batch<double, A>;
+    const B shift(0x1.8p52);
+    const B shifted = xsimd::fma(x, B(0x1.71547652b82fep0 * N), shift);  // k + 1.5 * 2^52
+    const B kd = shifted - shift;
+    // fdlibm's split of ln 2: ln2_hi has 32 significant bits, so k * ln2_hi / N is exact for
+    // |k| < 2^21; ln2_lo = ln 2 - ln2_hi to double precision. Dividing by N = 16 is exact.
+    return {shifted, xsimd::fnma(kd, B(0x1.a39ef35793c76p-33 / N), xsimd::fnma(kd, B(0x1.62e42feep-1 / N), x))};
+}
+
+/// 2^⌊k / N⌋ from `shifted` of reduce_by_ln2_over<N>. The low 12 bits of 1.5 * 2^52's
+/// representation are zero, so after the bits are shifted right by log2 N, shifting them left by
+/// 52 leaves ⌊k / N⌋ alone in the exponent field; adding the bias 1023 there makes the power.
+template <int N, class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> pow2_of_reduction(const xsimd::batch<double, A>& shifted) noexcept {
+    using I = xsimd::batch<std::int64_t, A>;
+    I bits = xsimd::bitwise_cast<I>(shifted);
+    if constexpr (N == 16) bits = bits >> 4;
+    return xsimd::bitwise_cast<xsimd::batch<double, A>>((bits << 52) + I(std::int64_t{1023} << 52));
+}
+
 /// e^x by the N = 1 reduction and a Taylor polynomial, for |x| < 708 (any architecture).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_taylor(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
-    using I = xsimd::batch<std::int64_t, A>;
-    const B shift(0x1.8p52);
-    const B kd_shifted = xsimd::fma(x, B(0x1.71547652b82fep0), shift);  // k + 1.5 * 2^52
-    const B kd = kd_shifted - shift;
-    // fdlibm's split of ln 2: ln2_hi has 32 significant bits, so k * ln2_hi is exact for
-    // |k| < 2^21; ln2_lo = ln 2 - ln2_hi to double precision.
-    const B r = xsimd::fnma(kd, B(0x1.a39ef35793c76p-33), xsimd::fnma(kd, B(0x1.62e42feep-1), x));
+    const exp_reduction<A> red = reduce_by_ln2_over<1>(x);
+    const B& r = red.r;
     // q(r) = 1/2! + r/3! + ... + r^11/13! by Estrin's scheme: six independent FMAs, then three
     // levels, four FMAs deep instead of Horner's eleven (the loop's latency is the limit).
     // Constants: tests/reference/simd_exp_constants.py.
@@ -67,11 +91,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_taylor(const xsimd::batch<doubl
     const B q47 = xsimd::fma(q67, r2, q45);
     const B q811 = xsimd::fma(q1011, r2, q89);
     const B q = xsimd::fma(xsimd::fma(q811, r4, q47), r4, q03);
-    const B p = B(1.0) + xsimd::fma(r2, q, r);
-    // The low 12 bits of 1.5 * 2^52's representation are zero, so shifting the sum's bits left
-    // by 52 leaves k alone in the exponent field; adding the bias 1023 there makes 2^k.
-    const I scale = (xsimd::bitwise_cast<I>(kd_shifted) << 52) + I(std::int64_t{1023} << 52);
-    return p * xsimd::bitwise_cast<B>(scale);
+    return (B(1.0) + xsimd::fma(r2, q, r)) * pow2_of_reduction<1>(red.shifted);
 }
 
 /// 2^(j/16) for j = 0..15 as hi + lo: hi the nearest double, lo the nearest double to the rest
@@ -92,13 +112,8 @@ alignas(64) inline constexpr double exp2_sixteenths_lo[16] = {
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
-    using I = xsimd::batch<std::int64_t, A>;
-    const B shift(0x1.8p52);
-    const B kd_shifted = xsimd::fma(x, B(0x1.71547652b82fep+4), shift);  // k + 1.5 * 2^52, k = 16 x / ln 2
-    const B kd = kd_shifted - shift;
-    // ln 2 / 16 split as fdlibm's ln2_hi / 16 (exact: k ln2_hi / 16 is exact for |k| < 2^21)
-    // and ln2_lo / 16.
-    const B r = xsimd::fnma(kd, B(0x1.a39ef35793c76p-37), xsimd::fnma(kd, B(0x1.62e42feep-5), x));
+    const exp_reduction<A> red = reduce_by_ln2_over<16>(x);
+    const B& r = red.r;
     // e^r - 1 = r + r^2 (1/2! + r/3! + r^2/4! + r^3/5! + r^4/6! + r^5/7!); the Taylor tail after
     // r^7/7! is below 1.3e-18 relative for |r| <= ln 2 / 32.
     const B r2 = r * r;
@@ -108,16 +123,13 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<doub
     const B em1 = xsimd::fma(r2, xsimd::fma(xsimd::fma(q45, r2, q23), r2, q01), r);
     // 2^(j/16) for j = k mod 16: vpermt2pd reads the low four bits of each index lane, which
     // hold k mod 16 (1.5 * 2^52 is a multiple of 16 in those bits).
-    const __m512i j = _mm512_castpd_si512(kd_shifted);
+    const __m512i j = _mm512_castpd_si512(red.shifted);
     const B t(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_hi), j,
                                      _mm512_load_pd(exp2_sixteenths_hi + 8)));
     const B t_lo(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_lo), j,
                                         _mm512_load_pd(exp2_sixteenths_lo + 8)));
-    const B m = t + xsimd::fma(t, em1, t_lo);  // 2^(j/16) e^r, in [0.97, 2.05)
-    // 2^(k >> 4): the sum's bits shifted right by 4 hold floor(k / 16) in their low bits (the
-    // 1.5 * 2^52 above them is shifted out by the left shift), then as in exp_taylor.
-    const I scale = ((xsimd::bitwise_cast<I>(kd_shifted) >> 4) << 52) + I(std::int64_t{1023} << 52);
-    return m * xsimd::bitwise_cast<B>(scale);
+    // 2^(j/16) e^r, in [0.97, 2.05), times 2^⌊k/16⌋
+    return (t + xsimd::fma(t, em1, t_lo)) * pow2_of_reduction<16>(red.shifted);
 }
 #endif
 
