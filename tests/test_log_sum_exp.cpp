@@ -323,6 +323,29 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_every_position, T, float_types) {
     }
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(terms_far_below_the_maximum_add_nothing, T, float_types) {
+    // Terms e^{x - m} that underflow (x - m below -708 in double, -104 in float, -inf) add nothing
+    // to a sum ≥ 1: the double path evaluates them as e^-708 (exp_raised_below), which must not
+    // show. Rows of every length class: one batch, short rows, long (blocked) rows; the far
+    // values at every position, the maximum first, in the middle and last.
+    const T inf = std::numeric_limits<T>::infinity();
+    const T far[] = {T(-709), T(-745.5), T(-1e4), -std::numeric_limits<T>::max(), -inf};
+    for (std::size_t n : {std::size_t(9), std::size_t(200), 2 * gendiv::detail::lse_block + 13}) {
+        for (std::size_t at : {std::size_t(0), n / 2, n - 1}) {
+            xt::xarray<T> x = xt::zeros<T>({std::size_t(1), n});
+            for (std::size_t i = 0; i < n; ++i) x(0, i) = far[i % 5];
+            x(0, at) = T(3);
+            x(0, (at + 1) % n) = T(2);  // e^{-1}: the only other term that counts
+            const long double want = 3.0L + std::log1p(std::exp(-1.0L));
+            BOOST_TEST(static_cast<long double>(gendiv::log_sum_exp(x)(0)) == want,
+                       boost::test_tools::tolerance(static_cast<long double>(4 * eps_of<T>())));
+            const long double want_mean = want - std::log(static_cast<long double>(n));
+            BOOST_TEST(static_cast<long double>(gendiv::log_mean_exp(x)(0)) == want_mean,
+                       boost::test_tools::tolerance(static_cast<long double>(4 * eps_of<T>())));
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(bounds_and_shift, T, float_types) {
     // max ≤ lse ≤ max + log n and lse(x + c) = lse(x) + c, on random rows
     const auto x = gendiv::test::uniform<T>({16, 37}, -30, 30, 11);

@@ -134,6 +134,42 @@ BOOST_AUTO_TEST_CASE(outside_the_fast_path_is_xsimd_exp_bit_for_bit) {
     BOOST_TEST(edge[1] == 0.0);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(raised_below_is_exp_above_minus_708, V, both_reductions) {
+    // exp_raised_below (the log-sum-exp terms): bit for bit gendiv's exp on (-708, 708), e^-708
+    // within an ulp at -708 and for anything below (-inf included), NaN for NaN, and no lane
+    // affects another. (gendiv's exp sends a batch holding -708 to xsimd::exp, so -708 itself
+    // is compared with long double, not with that exp.)
+    std::vector<double> xs;
+    for (long i = -99999; i < 100000; ++i) xs.push_back(708.0 * static_cast<double>(i) / 1e5);
+    xs.push_back(std::nextafter(-708.0, 0.0));
+    xs.push_back(707.99);
+    while (xs.size() % V::size) xs.push_back(0.0);
+    const auto want = batch_exp<V>(xs);
+    std::size_t differing = 0;
+    for (std::size_t i = 0; i < xs.size(); i += V::size) {
+        alignas(64) double got[V::size];
+        gendiv::detail::exp_raised_below(V::load_unaligned(&xs[i])).store_aligned(got);
+        for (std::size_t k = 0; k < V::size; ++k) differing += got[k] != want[i + k];
+    }
+    BOOST_TEST(differing == 0u);
+    const double e708 = gendiv::detail::exp_raised_below(V(-708.0)).get(0);
+    BOOST_TEST(e708 > 0.0);
+    BOOST_TEST(ulp_error(-708.0, e708) <= 1.0);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    for (double s : {-708.5, -745.2, -1e300, -inf, nan}) {
+        alignas(64) double lanes[V::size], got[V::size];
+        for (std::size_t k = 0; k < V::size; ++k) lanes[k] = -0.37 * static_cast<double>(k);
+        lanes[V::size - 1] = s;
+        gendiv::detail::exp_raised_below(V::load_aligned(lanes)).store_aligned(got);
+        for (std::size_t k = 0; k + 1 < V::size; ++k)
+            BOOST_TEST(got[k] == batch_exp<V>({lanes[k]})[0], "lane " << k << " beside " << s);
+        if (std::isnan(s))
+            BOOST_TEST(std::isnan(got[V::size - 1]));
+        else
+            BOOST_TEST(got[V::size - 1] == e708, "x = " << s);
+    }
+}
+
 namespace gendiv::detail {
 // A kernel-style call: unqualified, from inside gendiv::detail, on a dependent type, the way
 // gendiv's kernels (kernels.hpp, lse_row.hpp, f_divergence_kernels.hpp) call exp.

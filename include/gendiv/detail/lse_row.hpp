@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include "gendiv/detail/math.hpp"
 #include "gendiv/detail/simd.hpp"
@@ -30,6 +31,20 @@ struct lse_parts {
     T s;
 };
 
+/// e^v for a term v = x - shift of a shifted sum: for batches of double exp_raised_below (no
+/// range test, no call in the loop; v below -708 counts as e^-708 ≈ 3.3e-308, invisible in a
+/// sum ≥ 1), otherwise exp. v above 708 gives an unspecified value there: the sums that can
+/// meet one (shifted_exp_sum_and_max with a shift below the maximum) are discarded.
+template <class V>
+GENDIV_ALWAYS_INLINE V exp_of_shifted(const V& v) {
+#if !defined(__CUDACC__)  // nvcc's translation units have no batches (simd_enabled)
+    if constexpr (std::is_same_v<V, xsimd::batch<double>>)
+        return exp_raised_below(v);
+    else
+#endif
+        return exp(v);
+}
+
 /// Σ_i exp(x_i - m) over n values, m ≥ every x_i. Every caller has just read the values (a max
 /// pass, or a block's first sum), so they come from cache. (It used to prefetch the next row as
 /// well, which helped an earlier version's two-pass long rows; for the short rows that use it
@@ -39,7 +54,7 @@ template <class T>
 inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
     return simd_sum<T>(n, [&](std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
-        return exp(load<V>(p + i) - V(m));
+        return exp_of_shifted(load<V>(p + i) - V(m));
     });
 }
 
@@ -57,7 +72,7 @@ inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
             ms = x > ms ? x : ms;
         else
             mb = xsimd::max(mb, x);  // simd_sum's overlapping tail batch: max is idempotent
-        return exp(x - V(c));
+        return exp_of_shifted(x - V(c));
     });
     const T bm = lane_max(mb);
     mx = bm > ms ? bm : ms;
