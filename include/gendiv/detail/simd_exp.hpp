@@ -142,20 +142,26 @@ GENDIV_NOINLINE xsimd::batch<double, A> exp_outside_fast_range(const xsimd::batc
     return xsimd::exp(x);
 }
 
-/// e^x for a batch of double: exp_table16 on AVX-512, exp_taylor elsewhere, xsimd::exp for a
-/// batch with a lane outside |x| < 708.
+/// e^x for |x| < 708 with no range test: exp_table16 on AVX-512, exp_taylor elsewhere.
 template <class A>
-GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
-    using B = xsimd::batch<double, A>;
-    // Not (|x| < 708) is also true for NaN.
-    if (!xsimd::all(xsimd::abs(x) < B(708.0)))
-        return exp_outside_fast_range(x);
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_fast_range(const xsimd::batch<double, A>& x) noexcept {
 #if defined(__AVX512F__)
     if constexpr (std::is_base_of_v<xsimd::avx512f, A>)
         return exp_table16(x);
     else
 #endif
         return exp_taylor(x);
+}
+
+/// e^x for a batch of double: exp_fast_range, or xsimd::exp for a batch with a lane outside
+/// |x| < 708.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
+    using B = xsimd::batch<double, A>;
+    // Not (|x| < 708) is also true for NaN.
+    if (!xsimd::all(xsimd::abs(x) < B(708.0)))
+        return exp_outside_fast_range(x);
+    return exp_fast_range(x);
 }
 
 /// e^x for x <= 708 without exp's range test, for sums of e^(x - shift) whose shift is the
@@ -168,13 +174,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& 
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_raised_below(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
-    const B y = xsimd::select(x < B(-708.0), B(-708.0), x);
-#if defined(__AVX512F__)
-    if constexpr (std::is_base_of_v<xsimd::avx512f, A>)
-        return exp_table16(y);
-    else
-#endif
-        return exp_taylor(y);
+    return exp_fast_range(xsimd::select(x < B(-708.0), B(-708.0), x));
 }
 
 }  // namespace gendiv::detail
