@@ -169,16 +169,66 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(log_variance_term_is_within_six_ulp, T, float_type
     else
         for (float d = 87.9f; d < 88.1f; d = std::nextafter(d, 89.0f)) ds.push_back(d);
     while (ds.size() % B::size) ds.push_back(T(0));
+    // The term alone, and through the host KL kernel (mq = mp, lp = 0: KL = ½φ(lq)), whose
+    // double batches take e^δ on exp's fast path with the argument clamped at 708.
+    const B zero(T(0));
     for (std::size_t i = 0; i < ds.size(); i += B::size) {
-        alignas(64) T lanes[B::size];
-        gendiv::detail::half_expm1_minus_x_fn{}(B::load_unaligned(&ds[i])).store_aligned(lanes);
+        alignas(64) T lanes[B::size], kl[B::size];
+        const B d = B::load_unaligned(&ds[i]);
+        gendiv::detail::half_expm1_minus_x_fn{}(d).store_aligned(lanes);
+        gendiv::detail::kl_normal_fast_fn{}(zero, d, zero, zero).store_aligned(kl);
         for (std::size_t k = 0; k < B::size; ++k) {
             check(ds[i + k], lanes[k]);
+            check(ds[i + k], kl[k]);
             check(ds[i + k], gendiv::detail::half_expm1_minus_x_fn{}(ds[i + k]));
         }
     }
+    // Where ½φ overflows: +inf, also where the fast kernel clamps e^{δ/2}'s argument (δ ≥ 1416).
+    const T inf = std::numeric_limits<T>::infinity();
+    for (const T d : {T(89.5), T(711), T(1415.9), T(1416), T(1416.1), T(3000), T(1e30), inf}) {
+        if (std::is_same_v<T, double> && d < T(711)) continue;  // finite in double
+        BOOST_TEST(gendiv::detail::half_expm1_minus_x_fn{}(B(d)).get(0) == inf, "d = " << d);
+        BOOST_TEST(gendiv::detail::kl_normal_fast_fn{}(zero, B(d), zero, zero).get(0) == inf, "d = " << d);
+    }
+    BOOST_TEST(std::isnan(gendiv::detail::kl_normal_fast_fn{}(zero, B(std::numeric_limits<T>::quiet_NaN()), zero, zero).get(0)));
     BOOST_TEST_MESSAGE("½φ(d): max " << worst << " ulp at d = " << at);
     BOOST_TEST(worst <= 6.0, "max error " << worst << " ulp at d = " << at);
+}
+
+// The host path takes a kernel without exp's range test while every |lp| < 1416 and computes
+// all rows again with the general kernel otherwise: one row with a huge, infinite or NaN
+// log-variance of p must leave the other rows' values as they were, and get its own right.
+BOOST_AUTO_TEST_CASE(analytic_rows_beside_a_huge_prior_log_variance) {
+    const std::size_t B = 40, D = 37;
+    const xt::xarray<double> mq = uniform<double>({B, D}, -3, 3, 61), mp = uniform<double>({B, D}, -3, 3, 62);
+    const xt::xarray<double> lq = uniform<double>({B, D}, -30, 30, 63), lp = uniform<double>({B, D}, -30, 30, 64);
+    const auto base = gendiv::kl_gaussian_gaussian_analytic(mq, lq, mp, lp);
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    for (const double big : {1415.0, -1415.0, 1416.0, -1416.0, 2000.0, -3000.0, inf, -inf, std::nan("")}) {
+        xt::xarray<double> mq2 = mq, lq2 = lq, mp2 = mp, lp2 = lp;
+        const std::size_t r = 17;
+        for (std::size_t j = 0; j < D; ++j) {  // row r: q = N(0, 1), p = N(0, e^big) and N(1, e^big)
+            mq2(r, j) = 0;
+            lq2(r, j) = 0;
+            mp2(r, j) = j % 2;
+            lp2(r, j) = j == 3 ? big : 0;
+        }
+        const auto got = gendiv::kl_gaussian_gaussian_analytic(mq2, lq2, mp2, lp2);
+        for (std::size_t b = 0; b < B; ++b)
+            if (b != r) check_close(got(b), base(b), 4 * eps_of<double>(), "row " + std::to_string(b));
+        // the other coordinates: ½ per odd j (mean gap 1, unit variances), 0 per even j
+        const long double rest = 0.5L * static_cast<long double>((D - 1) / 2) - 0.5L * (3 % 2);
+        // coordinate 3: ½φ(-big) + ½(1 - 0)² e^{-big}
+        const long double b3 = static_cast<long double>(big);
+        const long double c3 = 0.5L * (expm1l(-b3) + b3) + 0.5L * expl(-b3);
+        const long double want = rest + c3;
+        if (std::isnan(big))
+            BOOST_TEST(std::isnan(got(r)));
+        else if (!std::isfinite(static_cast<double>(want)))
+            BOOST_TEST(got(r) == inf, "big = " << big);
+        else
+            check_close(got(r), static_cast<double>(want), 4 * eps_of<double>(), "big = " + std::to_string(big));
+    }
 }
 
 // A variance of 0 (log-variance -inf) makes the KL +inf, never NaN: q a point mass (lq = -inf)

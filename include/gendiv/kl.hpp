@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "gendiv/detail/array.hpp"
@@ -173,6 +174,57 @@ kl_gaussian_gradient<T> kl_mc_grad_impl(const xt::xexpression<EMQ>& mu_q,
             unbroadcast(std::move(g_lp), logvar_p.derived_cast().shape())};
 }
 
+/// kl_normal_fn for batches of double with both exponentials on exp's fast path and no range
+/// test, for |lp| < 1416 (kl_analytic_rows checks): e^{-lp/2} then has its argument inside
+/// (-708, 708), and e^δ of ½φ(δ) has it clamped at 708 (half_expm1_minus_x_fn's `exp_of`). exp's
+/// range test guards an out-of-line call, and around that call g++ 12 kept the loop's constants
+/// and accumulators in stack memory. Scalars (the row tails) and float batches, whose xsimd
+/// exp holds no call, take kl_normal_fn itself.
+struct kl_normal_fast_fn {
+    template <class V>
+    GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
+#if !defined(__CUDACC__)  // nvcc's translation units have no batches (simd_enabled)
+        if constexpr (std::is_same_v<V, xsimd::batch<double>>) {
+            const V w = select(mq == mp, V(0.0), (mq - mp) * exp_fast_range(V(-0.5) * lp));
+            const auto exp_up_to_708 = [](const V& x) {
+                return exp_fast_range(select(x > V(708.0), V(708.0), x));  // NaN stays NaN
+            };
+            return half_expm1_minus_x_fn{}(lq - lp, exp_up_to_708) + (V(0.5) * w) * w;
+        } else
+#endif
+            return kl_normal_fn{}(mq, lq, mp, lp);
+    }
+};
+
+/// out[b] = Σ_j kl_normal_fn(row b, coordinate j) over (rows × n) row-major arrays. Rows go
+/// through kl_normal_fast_fn while every |lp| < 1416 (the check rides along in the same pass);
+/// when some lp is larger, infinite or NaN, every row is computed again with kl_normal_fn, whose
+/// exp handles the whole range.
+template <class T>
+inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const T* lq,
+                             const T* mp, const T* lp, T* out) {
+    const auto exact = [&](std::size_t i, auto tag) {
+        using V = typename decltype(tag)::type;
+        return kl_normal_fn{}(load<V>(mq + i), load<V>(lq + i), load<V>(mp + i), load<V>(lp + i));
+    };
+    if constexpr (!std::is_same_v<T, double> || !simd_enabled) {  // nothing to gain
+        rows_sum<T>(rows, n, out, exact);
+        return;
+    }
+    const bool fast = rows_sum_checked<T>(
+        rows, n, out,
+        [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            return kl_normal_fast_fn{}(load<V>(mq + i), load<V>(lq + i), load<V>(mp + i),
+                                       load<V>(lp + i));
+        },
+        [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            return fabs(load<V>(lp + i)) < V(T(1416));
+        });
+    if (!fast) rows_sum<T>(rows, n, out, exact);
+}
+
 }  // namespace detail
 
 /// Analytic KL(q‖p) between diagonal Gaussians, summed over non-batch axes:
@@ -188,12 +240,8 @@ auto kl_gaussian_gaussian_analytic(const xt::xexpression<EMQ>& mu_q,
     using T = typename detail::value_type_for<EMQ, ELQ, EMP, ELP>::type;
     auto a = detail::make_kl_args<T>("kl_gaussian_gaussian_analytic", mu_q, logvar_q, mu_p, logvar_p);
     xt::xtensor<T, 1> out = xt::xtensor<T, 1>::from_shape({a.r.batch});
-    const T *mq = a.mq.data(), *lq = a.lq.data(), *mp = a.mp.data(), *lp = a.lp.data();
-    detail::rows_sum<T>(a.r.batch, a.r.length, out.data(), [&](std::size_t i, auto tag) {
-        using V = typename decltype(tag)::type;
-        return detail::kl_normal_fn{}(detail::load<V>(mq + i), detail::load<V>(lq + i),
-                                      detail::load<V>(mp + i), detail::load<V>(lp + i));
-    });
+    detail::kl_analytic_rows<T>(a.r.batch, a.r.length, a.mq.data(), a.lq.data(), a.mp.data(),
+                                a.lp.data(), out.data());
     return out;
 }
 

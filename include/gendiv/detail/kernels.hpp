@@ -193,6 +193,15 @@ struct half_expm1_fn {
     }
 };
 
+/// e^a by the exp that ordinary and argument-dependent lookup find (gendiv's for batches of
+/// double): the default of half_expm1_minus_x_fn's `exp_of`.
+struct plain_exp {
+    template <class V>
+    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& a) const {
+        return exp(a);
+    }
+};
+
 /// @f$ \tfrac12\varphi(\delta) = \tfrac12(e^\delta - 1 - \delta) @f$ without cancellation.
 ///
 /// Near 0, the Taylor series @f$ \tfrac12\delta^2\sum_{k=0}^{K}\delta^k/(k+2)! @f$ (Estrin's scheme):
@@ -209,9 +218,14 @@ struct half_expm1_fn {
 /// E = e^{δ/2} for |δ| ≥ 2 in float (5.14 ulp, and three more series terms).
 ///
 /// Both: exactly +inf at δ = +inf (not inf - inf), +inf at δ = -inf.
+///
+/// `exp_of` evaluates e^a for the arguments this form passes (a ≥ -700, -87 in float, or NaN);
+/// the default, plain_exp, is exp. The host's KL path for double batches passes e^{min(a, 708)}
+/// without exp's range test (kl.hpp, kl_normal_fast_fn): a ≥ 708 only arises as δ/2 with
+/// δ ≥ 1416, where ½e^{708}·e^{708} overflows to +inf just as ½φ(δ) does.
 struct half_expm1_minus_x_fn {
-    template <class V>
-    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& d) const {
+    template <class V, class E = plain_exp>
+    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& d, E exp_of = {}) const {
         constexpr bool single = sizeof(scalar_t<V>) == sizeof(float);
         const V series = cst<V>(0.5) * (series_sum(d) * d * d);
         // ½X·Y - ½(1 + d): X = e^d and Y = 1 below d = 708 (double) or 88 (float); X = Y = e^{d/2}
@@ -220,7 +234,7 @@ struct half_expm1_minus_x_fn {
         const V low = cst<V>(single ? -87.0 : -700.0);
         const V small = select(d > low, d, low);
         const auto whole = d < cst<V>(single ? 88.0 : 708.0);
-        const V x = exp(select(whole, small, cst<V>(0.5) * d));
+        const V x = exp_of(select(whole, small, cst<V>(0.5) * d));
         const V y = select(whole, cst<V>(1), x);
         const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
                                 fma(cst<V>(0.5) * x, y, -cst<V>(0.5) - cst<V>(0.5) * d));
