@@ -38,3 +38,14 @@ for j in range(16):
 rmax16 = ln2 / 32
 print("remainder bound r^8/8! * e^r at |r| = ln2/32:",
       mpmath.nstr(rmax16**8 / mpmath.factorial(8) * mpmath.exp(rmax16), 3))
+
+# exp_table16 scales by the bits of 2^(j/16): the result is s + s * (e^r - 1 + lo/hi) with
+# s = 2^(k/16) built by adding k << 48 to a table entry. The shifted sum's low bits are k + 2^51,
+# and (k + 2^51) << 48 is k << 48 modulo 2^64; its low four bits j land in the significand, so
+# each entry is bits(hi_j) - (j << 48), and adding k << 48 leaves bits(hi_j) + ((k >> 4) << 52).
+print("table16 entries: bits(hi_j) - (j << 48), and lo_j / hi_j")
+for j in range(16):
+    t = mpmath.mpf(2) ** (mpmath.mpf(j) / 16)
+    hi = float(t)
+    bits = int.from_bytes(__import__("struct").pack("<d", hi), "little")
+    print(f"j = {j:2d}".ljust(13), "0x%016x" % (bits - (j << 48)), " lo/hi", hexd((t - mpmath.mpf(hi)) / hi))

@@ -10,11 +10,11 @@
 //
 // * AVX-512 (exp_table16): N = 16. k = nearest integer to 16 x / ln 2, r = x - k ln 2 / 16
 //   (|r| <= ln 2 / 32), e^x = 2^(k >> 4) * 2^(j/16) * e^r with j = k mod 16. The 16 values
-//   2^(j/16), each as a double hi plus a double lo, fill two registers apiece, and one
-//   two-register permute (vpermt2pd, whose index is the low four bits of each lane) picks them:
-//   no memory gather. e^r - 1 = r + r^2 (1/2! + ... + r^5/7!): six terms instead of the twelve
-//   below, and at most 0.56 ulp instead of 0.999 (tests/test_simd_exp.cpp). 12800 values summed
-//   on one core: 5.6 -> 4.6 us.
+//   2^(j/16), each as the bits of a double hi (less j << 48, so that adding k << 48 also scales
+//   it by 2^(k >> 4)) and a relative tail lo / hi, fill two registers per table, and one
+//   two-register permute (vpermt2q / vpermt2pd, whose index is the low four bits of each lane)
+//   picks them: no memory gather. e^r - 1 = r + r^2 (1/2! + ... + r^5/7!): six terms instead of
+//   the twelve below, and at most 0.56 ulp instead of 0.999 (tests/test_simd_exp.cpp).
 // * Elsewhere (exp_taylor): N = 1, |r| <= ln 2 / 2, e^x = 2^k (1 + r + r^2 (1/2! + r/3! + ... +
 //   r^11/13!)). The Taylor tail after r^13/13! is below 5.9e-18 relative; the roundings add up
 //   to about one ulp (at most 0.999 ulp over the test's sweep).
@@ -61,14 +61,13 @@ GENDIV_ALWAYS_INLINE exp_reduction<A> reduce_by_ln2_over(const xsimd::batch<doub
     return {shifted, xsimd::fma(kd, B(-0x1.a39ef35793c76p-33 / N), xsimd::fma(kd, B(-0x1.62e42feep-1 / N), x))};
 }
 
-/// 2^⌊k / N⌋ from `shifted` of reduce_by_ln2_over<N>. The low 12 bits of 1.5 * 2^52's
-/// representation are zero, so after the bits are shifted right by log2 N, shifting them left by
-/// 52 leaves ⌊k / N⌋ alone in the exponent field; adding the bias 1023 there makes the power.
-template <int N, class A>
+/// 2^k from `shifted` of reduce_by_ln2_over<1>. The low 12 bits of 1.5 * 2^52's representation
+/// are zero, so shifting the bits left by 52 leaves k alone in the exponent field; adding the
+/// bias 1023 there makes the power.
+template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> pow2_of_reduction(const xsimd::batch<double, A>& shifted) noexcept {
     using I = xsimd::batch<std::int64_t, A>;
-    I bits = xsimd::bitwise_cast<I>(shifted);
-    if constexpr (N == 16) bits = bits >> 4;
+    const I bits = xsimd::bitwise_cast<I>(shifted);
     return xsimd::bitwise_cast<xsimd::batch<double, A>>((bits << 52) + I(std::int64_t{1023} << 52));
 }
 
@@ -93,21 +92,23 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_taylor(const xsimd::batch<doubl
     const B q47 = xsimd::fma(q67, r2, q45);
     const B q811 = xsimd::fma(q1011, r2, q89);
     const B q = xsimd::fma(xsimd::fma(q811, r4, q47), r4, q03);
-    return (B(1.0) + xsimd::fma(r2, q, r)) * pow2_of_reduction<1>(red.shifted);
+    return (B(1.0) + xsimd::fma(r2, q, r)) * pow2_of_reduction(red.shifted);
 }
 
-/// 2^(j/16) for j = 0..15 as hi + lo: hi the nearest double, lo the nearest double to the rest
-/// (tests/reference/simd_exp_constants.py).
-alignas(64) inline constexpr double exp2_sixteenths_hi[16] = {
-    0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
-    0x1.306fe0a31b715p+0, 0x1.3dea64c123422p+0, 0x1.4bfdad5362a27p+0, 0x1.5ab07dd485429p+0,
-    0x1.6a09e667f3bcdp+0, 0x1.7a11473eb0187p+0, 0x1.8ace5422aa0dbp+0, 0x1.9c49182a3f090p+0,
-    0x1.ae89f995ad3adp+0, 0x1.c199bdd85529cp+0, 0x1.d5818dcfba487p+0, 0x1.ea4afa2a490dap+0};
-alignas(64) inline constexpr double exp2_sixteenths_lo[16] = {
-    0x0.0p+0,               0x1.8a62e4adc610bp-54,  -0x1.19041b9d78a76p-55, 0x1.9b07eb6c70573p-54,
-    0x1.6f46ad23182e4p-55,  0x1.ada0911f09ebcp-55,  0x1.d4397afec42e2p-56,  0x1.6324c054647adp-54,
-    -0x1.bdd3413b26456p-54, -0x1.41577ee04992fp-55, 0x1.6e9f156864b27p-54,  0x1.c7c46b071f2bep-56,
-    0x1.7a1cd345dcc81p-54,  0x1.11065895048ddp-55,  0x1.2ed02d75b3707p-55,  -0x1.e9c23179c2893p-54};
+/// The 16 entries of exp_table16, for j = 0..15 (tests/reference/simd_exp_constants.py):
+/// bits: the bits of hi_j, the double nearest 2^(j/16), less j << 48, so that adding k << 48 (k
+/// the reduction's integer, j = k mod 16) gives the bits of hi_j * 2^⌊k/16⌋; tail: lo_j / hi_j,
+/// lo_j the double nearest 2^(j/16) - hi_j.
+alignas(64) inline constexpr std::int64_t exp2_sixteenths_bits[16] = {
+    0x3ff0000000000000, 0x3fefb5586cf9890f, 0x3fef72b83c7d517b, 0x3fef387a6e756238,
+    0x3fef06fe0a31b715, 0x3feedea64c123422, 0x3feebfdad5362a27, 0x3feeab07dd485429,
+    0x3feea09e667f3bcd, 0x3feea11473eb0187, 0x3feeace5422aa0db, 0x3feec49182a3f090,
+    0x3feee89f995ad3ad, 0x3fef199bdd85529c, 0x3fef5818dcfba487, 0x3fefa4afa2a490da};
+alignas(64) inline constexpr double exp2_sixteenths_tail[16] = {
+    0x0.0p+0,               0x1.79aa65d837b6dp-54,  -0x1.01b15eaa59348p-55, 0x1.68efde3a8a894p-54,
+    0x1.34d754db0abb6p-55,  0x1.59f48a72a4c6dp-55,  0x1.690cebb7aafb0p-56,  0x1.063e1e21c5409p-54,
+    -0x1.3b3efbf5e2228p-54, -0x1.b32dcb94da51dp-56, 0x1.db72fc1f0eab4p-55,  0x1.1affc2b91ce27p-56,
+    0x1.c1a7792cb3387p-55,  0x1.36eae30af0cb3p-56,  0x1.4a385a63d07a7p-56,  -0x1.ff7128fd391f0p-55};
 
 #if defined(__AVX512F__)
 /// e^x by the N = 16 reduction and a table of 2^(j/16) in registers, for |x| < 708 (AVX-512).
@@ -123,15 +124,18 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<doub
     const B q23 = xsimd::fma(B(0x1.1111111111111p-7), r, B(0x1.5555555555555p-5));   // 1/5!, 1/4!
     const B q45 = xsimd::fma(B(0x1.a01a01a01a01ap-13), r, B(0x1.6c16c16c16c17p-10));  // 1/7!, 1/6!
     const B em1 = xsimd::fma(r2, xsimd::fma(xsimd::fma(q45, r2, q23), r2, q01), r);
-    // 2^(j/16) for j = k mod 16: vpermt2pd reads the low four bits of each index lane, which
-    // hold k mod 16 (1.5 * 2^52 is a multiple of 16 in those bits).
-    const __m512i j = _mm512_castpd_si512(red.shifted);
-    const B t(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_hi), j,
-                                     _mm512_load_pd(exp2_sixteenths_hi + 8)));
-    const B t_lo(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_lo), j,
-                                        _mm512_load_pd(exp2_sixteenths_lo + 8)));
-    // 2^(j/16) e^r, in [0.97, 2.05), times 2^⌊k/16⌋
-    return (t + xsimd::fma(t, em1, t_lo)) * pow2_of_reduction<16>(red.shifted);
+    // s = hi_j 2^⌊k/16⌋ for j = k mod 16, from the bits alone: vpermt2q reads the low four bits
+    // of each index lane, which hold j (1.5 * 2^52 is a multiple of 16 in those bits), and the
+    // shifted sum's bits, k + 2^51 in the significand, shifted left by 48 are k << 48 modulo
+    // 2^64. Then e^x = s (1 + tail_j + (e^r - 1)) = s + s (em1 + tail_j), one FMA: six
+    // operations where t + fma(t, em1, t_lo) times 2^⌊k/16⌋ built from the bias took eight.
+    const __m512i kb = _mm512_castpd_si512(red.shifted);
+    const __m512i entry = _mm512_permutex2var_epi64(
+        _mm512_load_si512(exp2_sixteenths_bits), kb, _mm512_load_si512(exp2_sixteenths_bits + 8));
+    const B scale(_mm512_castsi512_pd(_mm512_add_epi64(entry, _mm512_slli_epi64(kb, 48))));
+    const B tail(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_tail), kb,
+                                        _mm512_load_pd(exp2_sixteenths_tail + 8)));
+    return xsimd::fma(scale, em1 + tail, scale);
 }
 #endif
 
