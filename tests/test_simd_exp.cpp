@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -177,7 +178,24 @@ template <class V>
 V call_exp_as_kernels_do(const V& v) {
     return exp(v);
 }
+template <class V>
+V call_fma_as_kernels_do(const V& a, const V& b, const V& c) {
+    return fma(a, b, c);
+}
 }  // namespace gendiv::detail
+
+using fma_batches = boost::mpl::list<B, narrow_batch, xsimd::batch<float>>;
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(kernels_fma_rounds_once, V, fma_batches) {
+    // (1 + 2^-h)(1 - 2^-h) - 1 = -2^-2h exactly with one rounding, 0 with two (the product rounds
+    // to 1). xsimd 8.1's fma for AVX-512 batches is a multiply and an add, which clang does not
+    // fuse; the kernels' unqualified call must reach gendiv's overload and the instruction.
+    using T = typename V::value_type;
+    const int h = std::is_same_v<T, float> ? 13 : 30;
+    const T e = std::ldexp(T(1), -h);
+    const V got = gendiv::detail::call_fma_as_kernels_do(V(1 + e), V(1 - e), V(T(-1)));
+    for (std::size_t k = 0; k < V::size; ++k) BOOST_TEST(got.get(k) == -e * e);
+}
 
 BOOST_AUTO_TEST_CASE(kernels_call_this_overload) {
     // Where gendiv's exp and xsimd's differ in the last bit, the kernel-style call must give

@@ -212,8 +212,8 @@ struct plain_exp {
 /// X = Y = e^{δ/2}. Below δ = -700 (-87), e^δ is lost beside ½|δ| anyway and the argument is
 /// clamped so that exp stays on its fast path. For δ ≤ -1 both parts are ≥ 0 (no cancellation);
 /// for δ ≥ 1 the subtraction multiplies e^δ's error by at most e/(e - 2) ≈ 3.8 at δ = 1 (double)
-/// and 4.48/1.98 ≈ 2.3 at δ = 1.5 (float). test_kl's sweep: at most 4.08 ulp (double) and 3.34
-/// ulp (float). This form replaced ½expm1(δ) - ½δ in double (4.46 ulp; xsimd's double expm1
+/// and 4.48/1.98 ≈ 2.3 at δ = 1.5 (float). test_kl's sweep: at most 4.11 ulp (double; 4.08
+/// while g++ chose which of xsimd's multiply-adds to fuse) and 3.34 ulp (float). This form replaced ½expm1(δ) - ½δ in double (4.46 ulp; xsimd's double expm1
 /// costs 2.2 exps: KL over 10⁷ doubles, 2 threads, 16.4 -> 13.6 ms) and (½E)E - ½ - ½δ with
 /// E = e^{δ/2} for |δ| ≥ 2 in float (5.14 ulp, and three more series terms).
 ///

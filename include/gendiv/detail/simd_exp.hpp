@@ -45,21 +45,41 @@ namespace gendiv::detail {
 /// plain avx2 architecture, is its generic x * y + z: g++ contracts that into one instruction
 /// (-ffp-contract=fast), clang does not (its contraction stays within one expression), and
 /// with two roundings exp_table16 measured 0.768 ulp under clang 14 against 0.544 under g++.
-template <class A>
-GENDIV_ALWAYS_INLINE xsimd::batch<double, A> fused_fma(const xsimd::batch<double, A>& a,
-                                                       const xsimd::batch<double, A>& b,
-                                                       const xsimd::batch<double, A>& c) noexcept {
+template <class T, class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<T, A> fused_fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
+                                                  const xsimd::batch<T, A>& c) noexcept {
+    constexpr bool single = std::is_same_v<T, float>;
 #if defined(__AVX512F__)
-    if constexpr (std::is_base_of_v<xsimd::avx512f, A>)
-        return _mm512_fmadd_pd(a, b, c);
-    else
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>) {
+        if constexpr (single)
+            return _mm512_fmadd_ps(a, b, c);
+        else
+            return _mm512_fmadd_pd(a, b, c);
+    } else
 #endif
 #if defined(__FMA__) && defined(__AVX__)
-    if constexpr (std::is_base_of_v<xsimd::avx, A>)
-        return _mm256_fmadd_pd(a, b, c);
-    else
+    if constexpr (std::is_base_of_v<xsimd::avx, A>) {
+        if constexpr (single)
+            return _mm256_fmadd_ps(a, b, c);
+        else
+            return _mm256_fmadd_pd(a, b, c);
+    } else
 #endif
         return xsimd::fma(a, b, c);
+}
+
+/// The kernels' unqualified fma on batches (kernels.hpp: Estrin's series, the one-FMA form of
+/// ½φ, ...): more specialized than xsimd::fma, which argument-dependent lookup also finds, so
+/// overload resolution picks these, and the kernels round once under clang as under g++.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> fma(const xsimd::batch<double, A>& a, const xsimd::batch<double, A>& b,
+                                                 const xsimd::batch<double, A>& c) noexcept {
+    return fused_fma(a, b, c);
+}
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a, const xsimd::batch<float, A>& b,
+                                                const xsimd::batch<float, A>& c) noexcept {
+    return fused_fma(a, b, c);
 }
 
 /// x = k ln 2 / N + r with k the nearest integer to x N / ln 2, for N = 1 or 16: `shifted` holds k
