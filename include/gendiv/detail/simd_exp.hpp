@@ -48,7 +48,7 @@ namespace gendiv::detail {
 template <class T, class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<T, A> fused_fma(const xsimd::batch<T, A>& a, const xsimd::batch<T, A>& b,
                                                   const xsimd::batch<T, A>& c) noexcept {
-    constexpr bool single = std::is_same_v<T, float>;
+    [[maybe_unused]] constexpr bool single = std::is_same_v<T, float>;  // unused without AVX or FMA
 #if defined(__AVX512F__)
     if constexpr (std::is_base_of_v<xsimd::avx512f, A>) {
         if constexpr (single)
