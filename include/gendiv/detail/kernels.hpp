@@ -209,20 +209,21 @@ struct plain_exp {
 /// for |δ| < 1.5 (first omitted term below 2·1.5^11/13! ≈ 2.8e-8 relative, a quarter of an ulp).
 /// Beyond, ½e^δ - ½(1 + δ) as one FMA: fma(½X, Y, -½ - ½δ) with X = e^δ, Y = 1, except from
 /// δ = 708 (double) or 88 (float) on, where e^δ would overflow before ½φ does: there
-/// X = Y = e^{δ/2}. Below δ = -700 (-87), e^δ is lost beside ½|δ| anyway and the argument is
-/// clamped so that exp stays on its fast path. For δ ≤ -1 both parts are ≥ 0 (no cancellation);
+/// X = Y = e^{δ/2}, its argument clamped at 708 (88): from δ = 1416 (176) on, ½e^{708}e^{708}
+/// overflows to +inf just as ½φ(δ) does. Below δ = -700 (-87), e^δ is lost beside ½|δ| anyway
+/// and the argument is clamped there too, so exp's argument stays in [-700, 708] or is NaN. For δ ≤ -1 both parts are ≥ 0 (no cancellation);
 /// for δ ≥ 1 the subtraction multiplies e^δ's error by at most e/(e - 2) ≈ 3.8 at δ = 1 (double)
 /// and 4.48/1.98 ≈ 2.3 at δ = 1.5 (float). test_kl's sweep: at most 4.11 ulp (double; 4.08
-/// while g++ chose which of xsimd's multiply-adds to fuse) and 3.34 ulp (float). This form replaced ½expm1(δ) - ½δ in double (4.46 ulp; xsimd's double expm1
-/// costs 2.2 exps: KL over 10⁷ doubles, 2 threads, 16.4 -> 13.6 ms) and (½E)E - ½ - ½δ with
-/// E = e^{δ/2} for |δ| ≥ 2 in float (5.14 ulp, and three more series terms).
+/// while g++ chose which of xsimd's multiply-adds to fuse) and 3.34 ulp (float). This form
+/// replaced ½expm1(δ) - ½δ in double (4.46 ulp; xsimd's double expm1 costs 2.2 exps: KL over
+/// 10⁷ doubles, 2 threads, 16.4 -> 13.6 ms) and (½E)E - ½ - ½δ with E = e^{δ/2} for |δ| ≥ 2 in
+/// float (5.14 ulp, and three more series terms).
 ///
 /// Both: exactly +inf at δ = +inf (not inf - inf), +inf at δ = -inf.
 ///
-/// `exp_of` evaluates e^a for the arguments this form passes (a ≥ -700, -87 in float, or NaN);
-/// the default, plain_exp, is exp. The host's KL path for double batches passes e^{min(a, 708)}
-/// without exp's range test (kl.hpp, kl_normal_fast_fn): a ≥ 708 only arises as δ/2 with
-/// δ ≥ 1416, where ½e^{708}·e^{708} overflows to +inf just as ½φ(δ) does.
+/// `exp_of` evaluates e^a for those arguments; the default, plain_exp, is exp. The host's KL
+/// path for double batches passes exp's fast path without the range test (kl.hpp,
+/// kl_normal_fast_fn).
 struct half_expm1_minus_x_fn {
     template <class V, class E = plain_exp>
     GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& d, E exp_of = {}) const {
@@ -233,8 +234,10 @@ struct half_expm1_minus_x_fn {
         // ½|d| anyway: the clamp keeps exp on its fast path.
         const V low = cst<V>(single ? -87.0 : -700.0);
         const V small = select(d > low, d, low);
-        const auto whole = d < cst<V>(single ? 88.0 : 708.0);
-        const V x = exp_of(select(whole, small, cst<V>(0.5) * d));
+        const V top = cst<V>(single ? 88.0 : 708.0);
+        const auto whole = d < top;
+        const V half = cst<V>(0.5) * d;
+        const V x = exp_of(select(whole, small, select(half > top, top, half)));  // NaN stays
         const V y = select(whole, cst<V>(1), x);
         const V beyond = select(d == V(infinity<scalar_t<V>>()), d,
                                 fma(cst<V>(0.5) * x, y, -cst<V>(0.5) - cst<V>(0.5) * d));
@@ -272,11 +275,13 @@ struct half_expm1_minus_x_fn {
 /// 0 when q = p and accurate when lq - lp is tiny; the ½ is applied before the product so that
 /// w^2 cannot overflow where w^2/2 does not. A zero variance gives +inf, never NaN: lq = -inf
 /// through φ(-inf) = inf, lp = -inf through φ(+inf) = inf with w taken as 0 where mq = mp.
+/// `exp_of` as in half_expm1_minus_x_fn: both exponentials go through it.
 struct kl_normal_fn {
-    template <class V>
-    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
-        const V w = select(mq == mp, cst<V>(0), (mq - mp) * exp(cst<V>(-0.5) * lp));
-        return half_expm1_minus_x_fn{}(lq - lp) + (cst<V>(0.5) * w) * w;
+    template <class V, class E = plain_exp>
+    GENDIV_HD GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp,
+                                                E exp_of = {}) const {
+        const V w = select(mq == mp, cst<V>(0), (mq - mp) * exp_of(cst<V>(-0.5) * lp));
+        return half_expm1_minus_x_fn{}(lq - lp, exp_of) + (cst<V>(0.5) * w) * w;
     }
 };
 
