@@ -49,3 +49,35 @@ for j in range(16):
     hi = float(t)
     bits = int.from_bytes(__import__("struct").pack("<d", hi), "little")
     print(f"j = {j:2d}".ljust(13), "0x%016x" % (bits - (j << 48)), " lo/hi", hexd((t - mpmath.mpf(hi)) / hi))
+
+# exp_table16 for float (AVX-512, 16 lanes): the same reduction with float constants. The float
+# nearest ln 2 / 16 (c_hi) and the float nearest ln 2 / 16 - c_hi (c_lo); the table entries
+# bits(hi_j) - (j << 19) with hi_j the float nearest 2^(j/16) (adding k << 19 for the shifted sum
+# k + 1.5 * 2^23 leaves bits(hi_j) + ((k >> 4) << 23)), and lo_j / hi_j to float precision.
+import struct
+
+
+def f32(v):
+    return struct.unpack("<f", struct.pack("<f", float(v)))[0]
+
+
+def bits32(v):
+    return struct.unpack("<I", struct.pack("<f", v))[0]
+
+
+print("float 16 log2(e)  ", float(f32(16 / ln2)).hex())
+c_hi = f32(ln2 / 16)
+print("float ln2/16 c_hi ", float(c_hi).hex())
+print("float ln2/16 c_lo ", float(f32(ln2 / 16 - mpmath.mpf(c_hi))).hex())
+for j in range(16):
+    t = mpmath.mpf(2) ** (mpmath.mpf(j) / 16)
+    hi = f32(t)
+    print(f"float j = {j:2d}".ljust(13), "0x%08x" % ((bits32(hi) - (j << 19)) & 0xFFFFFFFF),
+          " lo/hi", float(f32((t - mpmath.mpf(hi)) / hi)).hex())
+print("float remainder bound r^5/5! * e^r at |r| = ln2/32:",
+      mpmath.nstr(rmax16**5 / mpmath.factorial(5) * mpmath.exp(rmax16), 3))
+# The fast range: k = round(16 x / ln 2) must stay in [-2015, 2047] so that 2^(k >> 4) is a normal
+# power below 2^128; e^-87.3 must be normal.
+print("16 * 88.7 / ln 2 =", mpmath.nstr(16 * mpmath.mpf("88.7") / ln2, 8), "(< 2047.5)")
+print("16 * -87.3 / ln 2 =", mpmath.nstr(16 * mpmath.mpf("-87.3") / ln2, 8))
+print("e^-87.3 =", mpmath.nstr(mpmath.exp(mpmath.mpf("-87.3")), 6), "FLT_MIN = 1.17549e-38")

@@ -31,14 +31,15 @@ struct lse_parts {
     T s;
 };
 
-/// e^v for a term v = x - shift of a shifted sum: for batches of double exp_raised_below (no
-/// range test, no call in the loop; v below -708 counts as e^-708 ≈ 3.3e-308, invisible in a
-/// sum ≥ 1), otherwise exp. v above 708 gives an unspecified value there: the sums that can
-/// meet one (shifted_exp_sum_and_max with a shift below the maximum) are discarded.
+/// e^v for a term v = x - shift of a shifted sum: for batches exp_raised_below (no range test,
+/// no call in the loop; v below -708 counts as e^-708 ≈ 3.3e-308 for double, below -87.3 as
+/// e^-87.3 ≈ 1.22e-38 for float, invisible in a sum ≥ 1), for scalars exp. v above 708 (88.7)
+/// gives an unspecified value in a batch: the sums that can meet one (shifted_exp_sum_and_max
+/// with a shift below the maximum) are discarded.
 template <class V>
 GENDIV_ALWAYS_INLINE V exp_of_shifted(const V& v) {
 #if !defined(__CUDACC__)  // nvcc's translation units have no batches (simd_enabled)
-    if constexpr (std::is_same_v<V, xsimd::batch<double>>)
+    if constexpr (!std::is_arithmetic_v<V>)
         return exp_raised_below(v);
     else
 #endif
@@ -61,8 +62,12 @@ inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
 /// Σ_i exp(x_i - c) over n values and, in the same pass, their maximum mx (as row_max_unchecked:
 /// NaN or some value when they hold a NaN). c need not be the maximum: the caller bounds the
 /// exponents by checking mx - c afterwards.
+///
+/// Flattened, so that simd_sum's loop is inlined here and the running maximum mb, which its
+/// lambda captures by reference, stays in a register: with simd_sum out of line, g++ 12 stored
+/// mb to this frame and reloaded c from it on every batch.
 template <class T>
-inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
+GENDIV_FLATTEN inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
     batch_t<T> mb(-infinity<T>());  // the batches' maximum
     T ms = -infinity<T>();            // the scalar tail's
     const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
