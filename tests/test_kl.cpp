@@ -195,27 +195,30 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(log_variance_term_is_within_six_ulp, T, float_type
     BOOST_TEST(worst <= 6.0, "max error " << worst << " ulp at d = " << at);
 }
 
-// The host path takes a kernel without exp's range test while every |lp| < 1416 and computes
-// all rows again with the general kernel otherwise: one row with a huge, infinite or NaN
-// log-variance of p must leave the other rows' values as they were, and get its own right.
-BOOST_AUTO_TEST_CASE(analytic_rows_beside_a_huge_prior_log_variance) {
+// The host path takes a kernel without exp's range test while every |lp| < 1416 (174 in float)
+// and computes all rows again with the general kernel otherwise: one row with a huge, infinite
+// or NaN log-variance of p must leave the other rows' values as they were, and get its own right.
+BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_rows_beside_a_huge_prior_log_variance, T, float_types) {
     const std::size_t B = 40, D = 37;
-    const xt::xarray<double> mq = uniform<double>({B, D}, -3, 3, 61), mp = uniform<double>({B, D}, -3, 3, 62);
-    const xt::xarray<double> lq = uniform<double>({B, D}, -30, 30, 63), lp = uniform<double>({B, D}, -30, 30, 64);
+    const xt::xarray<T> mq = uniform<T>({B, D}, -3, 3, 61), mp = uniform<T>({B, D}, -3, 3, 62);
+    const xt::xarray<T> lq = uniform<T>({B, D}, -30, 30, 63), lp = uniform<T>({B, D}, -30, 30, 64);
     const auto base = gendiv::kl_gaussian_gaussian_analytic(mq, lq, mp, lp);
-    constexpr double inf = std::numeric_limits<double>::infinity();
-    for (const double big : {1415.0, -1415.0, 1416.0, -1416.0, 2000.0, -3000.0, inf, -inf, std::nan("")}) {
-        xt::xarray<double> mq2 = mq, lq2 = lq, mp2 = mp, lp2 = lp;
+    constexpr T inf = std::numeric_limits<T>::infinity();
+    const T edge = gendiv::detail::kl_fast_lp_bound<T>;
+    BOOST_TEST(edge == (std::is_same_v<T, float> ? T(174) : T(1416)));
+    for (const T big : {edge - 1, -(edge - 1), edge, -edge, edge + 1, T(2) * edge, -T(3) * edge, inf, -inf,
+                        std::numeric_limits<T>::quiet_NaN()}) {
+        xt::xarray<T> mq2 = mq, lq2 = lq, mp2 = mp, lp2 = lp;
         const std::size_t r = 17;
         for (std::size_t j = 0; j < D; ++j) {  // row r: q = N(0, 1), p = N(0, e^big) and N(1, e^big)
             mq2(r, j) = 0;
             lq2(r, j) = 0;
-            mp2(r, j) = j % 2;
+            mp2(r, j) = static_cast<T>(j % 2);
             lp2(r, j) = j == 3 ? big : 0;
         }
         const auto got = gendiv::kl_gaussian_gaussian_analytic(mq2, lq2, mp2, lp2);
         for (std::size_t b = 0; b < B; ++b)
-            if (b != r) check_close(got(b), base(b), 4 * eps_of<double>(), "row " + std::to_string(b));
+            if (b != r) check_close(got(b), base(b), 4 * eps_of<T>(), "row " + std::to_string(b));
         // the other coordinates: ½ per odd j (mean gap 1, unit variances), 0 per even j
         const long double rest = 0.5L * static_cast<long double>((D - 1) / 2) - 0.5L * (3 % 2);
         // coordinate 3: ½φ(-big) + ½(1 - 0)² e^{-big}
@@ -224,10 +227,10 @@ BOOST_AUTO_TEST_CASE(analytic_rows_beside_a_huge_prior_log_variance) {
         const long double want = rest + c3;
         if (std::isnan(big))
             BOOST_TEST(std::isnan(got(r)));
-        else if (!std::isfinite(static_cast<double>(want)))
+        else if (!std::isfinite(static_cast<T>(want)))
             BOOST_TEST(got(r) == inf, "big = " << big);
         else
-            check_close(got(r), static_cast<double>(want), 4 * eps_of<double>(), "big = " + std::to_string(big));
+            check_close(got(r), static_cast<T>(want), 4 * eps_of<T>(), "big = " + std::to_string(big));
     }
 }
 

@@ -174,17 +174,17 @@ kl_gaussian_gradient<T> kl_mc_grad_impl(const xt::xexpression<EMQ>& mu_q,
             unbroadcast(std::move(g_lp), logvar_p.derived_cast().shape())};
 }
 
-/// kl_normal_fn for batches of double with both exponentials on exp's fast path and no range
-/// test, for |lp| < 1416 (kl_analytic_rows checks): e^{-lp/2} then has its argument inside
-/// (-708, 708), and ½φ(δ) keeps e^δ's argument in [-700, 708] itself. exp's range test guards an
-/// out-of-line call, and around that call g++ 12 kept the loop's constants and accumulators in
-/// stack memory. Scalars (the row tails) and float batches, whose xsimd exp holds no call, take
-/// plain exp.
+/// kl_normal_fn for batches with both exponentials on exp's fast path and no range test, for
+/// |lp| < kl_fast_lp_bound (kl_analytic_rows checks): 1416 for double, where e^{-lp/2} then has
+/// its argument inside (-708, 708) and ½φ(δ) keeps e^δ's argument in [-700, 708] itself; 174 for
+/// float, inside (-87.3, 88.7) with ½φ's [-87, 88]. exp's range test guards an out-of-line call,
+/// and around that call g++ 12 kept the loop's constants and accumulators in stack memory.
+/// Scalars (the row tails) take plain exp.
 struct kl_normal_fast_fn {
     template <class V>
     GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
 #if !defined(__CUDACC__)  // nvcc's translation units have no batches (simd_enabled)
-        if constexpr (std::is_same_v<V, xsimd::batch<double>>)
+        if constexpr (!std::is_arithmetic_v<V>)
             return kl_normal_fn{}(mq, lq, mp, lp, [](const V& a) { return exp_fast_range(a); });
         else
 #endif
@@ -192,10 +192,15 @@ struct kl_normal_fast_fn {
     }
 };
 
+/// The bound on |lp| below which kl_normal_fast_fn's exponentials stay in exp's fast range.
+template <class T>
+inline constexpr T kl_fast_lp_bound = sizeof(T) == sizeof(float) ? T(174) : T(1416);
+
 /// out[b] = Σ_j kl_normal_fn(row b, coordinate j) over (rows × n) row-major arrays. Rows go
-/// through kl_normal_fast_fn while every |lp| < 1416 (the check rides along in the same pass);
-/// when some lp is larger, infinite or NaN, every row is computed again with kl_normal_fn, whose
-/// exp handles the whole range.
+/// through kl_normal_fast_fn while every |lp| < kl_fast_lp_bound (the check rides along in the
+/// same pass); when some lp is larger, infinite or NaN, every row is computed again with
+/// kl_normal_fn, whose exp handles the whole range. (Float took this path too from 2026-12-02,
+/// when its batches got exp_table16: 10^7 floats on 2 threads, see docs/benchmarks.md.)
 template <class T>
 inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const T* lq,
                              const T* mp, const T* lp, T* out) {
@@ -203,7 +208,7 @@ inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const
         using V = typename decltype(tag)::type;
         return kl_normal_fn{}(load<V>(mq + i), load<V>(lq + i), load<V>(mp + i), load<V>(lp + i));
     };
-    if constexpr (!std::is_same_v<T, double> || !simd_enabled) {  // nothing to gain
+    if constexpr (!simd_enabled) {  // nothing to gain
         rows_sum<T>(rows, n, out, exact);
         return;
     }
@@ -216,7 +221,7 @@ inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const
         },
         [&](std::size_t i, auto tag) {
             using V = typename decltype(tag)::type;
-            return fabs(load<V>(lp + i)) < V(T(1416));
+            return fabs(load<V>(lp + i)) < V(kl_fast_lp_bound<T>);
         });
     if (!fast) rows_sum<T>(rows, n, out, exact);
 }
