@@ -146,18 +146,26 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_long_rows, T, float_types) {
         const char* name;
         double lo, hi;
     };
-    const kind kinds[] = {{"near 0", -1, 1}, {"spread", -20, 20}, {"large, agreeing", 30, 100}};
+    // The last kind straddles the row kernel's fast range (|x| < 87.3 in float, 708 in double,
+    // detail::bernoulli_fast_abs_logit): rows holding a logit beyond it are summed again with
+    // exp's range test, and their e^{-|x|} reach the subnormals (float: e^-103 ≈ 1.4e-45).
+    const double edge = static_cast<double>(gendiv::detail::bernoulli_fast_abs_logit<T>);
+    const kind kinds[] = {{"near 0", -1, 1},
+                          {"spread", -20, 20},
+                          {"large, agreeing", 30, 100},
+                          {"about exp's fast range, agreeing", edge - 8, edge + 16}};
     double worst = 0;
     std::uint64_t seed = 100;
     for (const auto& k : kinds)
         for (const std::size_t n : lengths) {
             xt::xarray<T> x = uniform<T>({1, n}, k.lo, k.hi, ++seed);
             xt::xarray<T> t = xt::cast<T>(targets({1, n}, ++seed));
-            if (k.lo >= 30)  // agreeing targets: x > 0 with t = 1, x < 0 with t = 0
+            if (k.lo >= 30) {  // agreeing targets: x > 0 with t = 1, x < 0 with t = 0
                 for (std::size_t j = 0; j < n; ++j) {
                     if (j % 2) x(0, j) = -x(0, j);
                     t(0, j) = x(0, j) > 0 ? T(1) : T(0);
                 }
+            }
             long double want = 0;
             for (std::size_t j = 0; j < n; ++j) {
                 const long double xv = x(0, j), tv = t(0, j);

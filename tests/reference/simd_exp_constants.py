@@ -81,3 +81,9 @@ print("float remainder bound r^5/5! * e^r at |r| = ln2/32:",
 print("16 * 88.7 / ln 2 =", mpmath.nstr(16 * mpmath.mpf("88.7") / ln2, 8), "(< 2047.5)")
 print("16 * -87.3 / ln 2 =", mpmath.nstr(16 * mpmath.mpf("-87.3") / ln2, 8))
 print("e^-87.3 =", mpmath.nstr(mpmath.exp(mpmath.mpf("-87.3")), 6), "FLT_MIN = 1.17549e-38")
+
+# exp_outside_fast_range: subnormal results come from the C library's exp; the thresholds.
+print("ln DBL_MIN", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -1022), 12),
+      " ln FLT_MIN", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -126), 10))
+print("e^x > 0 down to (half the least subnormal): double", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -1075), 8),
+      " float", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -150), 8))

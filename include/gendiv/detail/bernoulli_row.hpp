@@ -52,8 +52,15 @@ inline T bernoulli_logits_row_per_value(const T* x, const T* t, std::size_t n, b
         targets_ok);
 }
 
-/// bernoulli_logits_row on xsimd batches (host compilers only).
+/// |x| below which e^{-|x|} is on exp's fast range: 87.3 for float, 708 for double.
 template <class T>
+inline constexpr T bernoulli_fast_abs_logit = sizeof(T) == sizeof(float) ? T(87.3) : T(708);
+
+/// bernoulli_logits_row on xsimd batches (host compilers only). With Fast, e^{-|x|} takes exp's
+/// fast path without its range test (a loop without a call; see exp_raised_below for why that
+/// matters), and a row holding a logit with |x| >= bernoulli_fast_abs_logit, or a NaN, is summed
+/// again with Fast = false, whose exp covers the whole range (subnormal e^{-|x|} included).
+template <class T, bool Fast = true>
 inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& targets_ok) {
     using B = batch_t<T>;
     constexpr std::size_t W = B::size;
@@ -61,6 +68,7 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
     const B zero(T(0)), inf(infinity<T>());
     auto ok = zero == zero;    // all lanes true
     auto has_inf = zero != zero;  // all lanes false
+    [[maybe_unused]] auto in_range = ok;  // with Fast: every |x| < bernoulli_fast_abs_logit so far
     B a0 = zero, a1 = zero;      // Σ a_j, two accumulators
     B q0 = zero, q1 = zero;      // Π(1 + e) - 1 over the current chunk, two accumulators
     B l = zero;                  // Σ log1p(q) over the finished chunks
@@ -73,7 +81,13 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
         ok = ok & in_unit_interval_fn{}(tv);
         const B ax = xsimd::abs(xv);
         has_inf = has_inf | (ax == inf);
-        B e = exp(-ax);
+        B e;
+        if constexpr (Fast) {
+            in_range = in_range & (ax < B(bernoulli_fast_abs_logit<T>));  // false for NaN
+            e = exp_fast_range(-ax);  // garbage where out of range: the row is summed again
+        } else {
+            e = exp(-ax);
+        }
         B ai;
         if constexpr (GENDIV_FMA) {
             ai = fnma(tv, xv, xsimd::max(xv, zero));
@@ -113,6 +127,8 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
         step(n - W, a0, q0, keep, true);
         total += static_cast<double>(xsimd::hadd(a0 + xsimd::log1p(q0)));
     }
+    if constexpr (Fast)
+        if (!xsimd::all(in_range)) return bernoulli_logits_row_simd<T, false>(x, t, n, targets_ok);
     if (xsimd::any(has_inf)) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
     targets_ok = xsimd::all(ok);
     return static_cast<T>(-total);

@@ -36,6 +36,8 @@
 // lookup also finds, so they win.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -233,11 +235,31 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float
 }
 #endif
 
-/// xsimd::exp, kept out of line: the rare batches outside the fast range call it, and inlined
-/// (as GENDIV_FLATTEN on the SIMD loops would otherwise do) its code crowded the kernels' loops.
+/// e^x for the rare batches outside the fast range, kept out of line (inlined, as GENDIV_FLATTEN
+/// on the SIMD loops would otherwise do, its code crowded the kernels' loops): xsimd::exp, except
+/// where the result is subnormal. There xsimd 8.1 returns 0 (double from x = -708.40, float from
+/// about -87.34), while e^x stays above 0 down to -745.13 (float -103.97): such lanes take the C
+/// library's exp one by one (in double for float lanes, then rounded once to float). Everything
+/// else (overflow, underflow to 0 beyond the subnormals, NaN, ±inf, and normal results just
+/// below the fast range) is xsimd's, bit for bit.
 template <class T, class A>
 GENDIV_NOINLINE xsimd::batch<T, A> exp_outside_fast_range(const xsimd::batch<T, A>& x) noexcept {
-    return xsimd::exp(x);
+    using B = xsimd::batch<T, A>;
+    constexpr bool single = std::is_same_v<T, float>;
+    // a little above ln of the least normal number (-87.336545, -708.396419), and a little below
+    // the point where e^x rounds to 0 (-103.972, -745.133)
+    const B normal_min(single ? T(-87.3365) : T(-708.3964));
+    const B zero_below(single ? T(-104) : T(-745.2));
+    const auto subnormal = (x < normal_min) & (x > zero_below);
+    const B theirs = xsimd::exp(x);
+    if (!xsimd::any(subnormal)) return theirs;
+    alignas(64) T lanes[B::size], out[B::size];
+    x.store_aligned(lanes);
+    theirs.store_aligned(out);
+    for (std::size_t k = 0; k < B::size; ++k)
+        if (lanes[k] < normal_min.get(0) && lanes[k] > zero_below.get(0))
+            out[k] = static_cast<T>(std::exp(static_cast<double>(lanes[k])));
+    return B::load_aligned(out);
 }
 
 /// e^x for |x| < 708 with no range test: exp_table16 on AVX-512, exp_taylor elsewhere.
@@ -297,16 +319,14 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_fast_range(const xsimd::batch<fl
         return xsimd::exp(x);
 }
 
-/// e^x for a batch of float: on AVX-512 exp_table16, or xsimd::exp for a batch with a lane
-/// outside -87.3 < x < 88.7 (overflow to +inf, underflow through the subnormals to 0, NaN:
-/// xsimd's, bit for bit); elsewhere xsimd::exp.
+/// e^x for a batch of float: exp_fast_range (on AVX-512 exp_table16, elsewhere xsimd::exp), or
+/// exp_outside_fast_range for a batch with a lane outside -87.3 < x < 88.7 (overflow to +inf,
+/// NaN: xsimd's, bit for bit; subnormal results computed, where xsimd returns 0).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
-    if constexpr (float_exp_table<A>) {
-        if (!xsimd::all((x > B(exp_fast_low_f)) & (x < B(exp_fast_high_f))))  // true for NaN
-            return exp_outside_fast_range(x);
-    }
+    if (!xsimd::all((x > B(exp_fast_low_f)) & (x < B(exp_fast_high_f))))  // true for NaN
+        return exp_outside_fast_range(x);
     return exp_fast_range(x);
 }
 
