@@ -3,6 +3,7 @@
 // the naive formula (what the seed writes: log of a sigmoid, division by exp(logvar)) vs gendiv
 // vs the Thrust device path (OMP backend), beside the memory and transcendental floors.
 #include <cmath>
+#include <type_traits>
 
 #include <thrust/device_vector.h>
 #include <thrust/execution_policy.h>
