@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(softplus_tail_is_within_three_ulp, T, float_types)
 // alone, which q keeps to full relative precision where 1 + e would have rounded e away).
 // Every term is ≤ 0, so the bound is relative: 4ε, as for the per-value kernel (the error is
 // that of summing a few hundred positive terms; q's own, at most 2·16u, is damped by
-// q / ((1 + q) log1p q) ≤ 1).
+// q / ((1 + q) log1p q) ≤ 1), plus half the least subnormal per term where terms are subnormal.
 BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_long_rows, T, float_types) {
     const double eps = eps_of<T>();
     constexpr std::size_t W = xsimd::batch<T>::size;
@@ -174,7 +174,11 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_long_rows, T, float_types) {
             const double got = gendiv::log_likelihood_bernoulli_logits(x, t)(0);
             const double rel = static_cast<double>(fabsl((got - want) / want));
             worst = std::max(worst, rel / eps);
-            BOOST_TEST(rel <= 4 * eps, k.name << ", n = " << n << ": relative error " << rel / eps
+            // a subnormal term is rounded to a multiple of the least subnormal, whatever its
+            // relative size: half of one per term (SSE2's double rows of 3 values about
+            // -2.9e-310 came out 0.7 of one, 53 ε, off)
+            const long double subnormal_slack = 0.5L * n * std::numeric_limits<T>::denorm_min();
+            BOOST_TEST(fabsl(got - want) <= 4 * eps * fabsl(want) + subnormal_slack, k.name << ", n = " << n << ": relative error " << rel / eps
                                               << " eps (" << got << " vs " << static_cast<double>(want) << ")");
         }
     BOOST_TEST_MESSAGE("bernoulli_logits_long_rows: max " << worst << " eps");
@@ -629,6 +633,45 @@ BOOST_AUTO_TEST_CASE(bernoulli_errors) {
                        "'upstream'", "(3,)", "(2,)");
     GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits_grad(a, a, u2d),
                        "gendiv::log_likelihood_bernoulli_logits_grad", "'upstream'", "(1, 2)", "(2,)");
+}
+
+// The row kernel's fast pass checks targets as a running unsigned maximum of the bits of t + 0
+// (detail/bernoulli_row.hpp, bernoulli_bit_checks): the values on either side of 0 and 1, signed
+// zeros, signed NaNs and infinities, in a full batch's lane, in the first lane and in the
+// overlapping tail batch of rows longer than any batch. Accepted targets must also give the value
+// of the same row with the target replaced by its nearest ordinary twin (-0 by +0, subnormals by
+// the per-value kernel's result over that row).
+BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_target_edges, T, float_types) {
+    using lim = std::numeric_limits<T>;
+    const std::size_t rows = 2, cols = 999;
+    const xt::xarray<T> x = xt::cast<T>(uniform<double>({rows, cols}, -6, 6, 77));
+    const xt::xarray<T> t0 = xt::cast<T>(targets({rows, cols}, 78));
+    const T nan = lim::quiet_NaN();
+    for (const std::size_t at : {std::size_t(0), std::size_t(cols + 500), rows * cols - 1}) {
+        for (const T good : {T(-0.0), T(0), T(1), lim::denorm_min(), std::nextafter(T(1), T(0)), lim::min()}) {
+            BOOST_TEST_CONTEXT("target " << good << " (signbit " << std::signbit(good) << ") at " << at) {
+                xt::xarray<T> t = t0;
+                t.flat(at) = good;
+                const auto got = gendiv::log_likelihood_bernoulli_logits(x, t);
+                const std::size_t r = at / cols;
+                bool ok = true;
+                const T want = gendiv::detail::bernoulli_logits_row_per_value(x.data() + r * cols,
+                                                                              t.data() + r * cols, cols, ok);
+                BOOST_TEST(ok);
+                check_close<T>(got(r), static_cast<double>(want), 8 * eps_of<T>(), "value");
+            }
+        }
+        for (const T bad : {-lim::denorm_min(), -lim::min(), std::nextafter(T(1), T(2)), T(-1), lim::infinity(),
+                            -lim::infinity(), nan, -nan, lim::max()}) {
+            BOOST_TEST_CONTEXT("target " << bad << " (signbit " << std::signbit(bad) << ") at " << at) {
+                xt::xarray<T> t = t0;
+                t.flat(at) = bad;
+                const std::string where = "flat index " + std::to_string(at);
+                GENDIV_CHECK_ERROR(gendiv::log_likelihood_bernoulli_logits(x, t),
+                                   "gendiv::log_likelihood_bernoulli_logits", "'target'", where.c_str());
+            }
+        }
+    }
 }
 
 BOOST_AUTO_TEST_CASE(normal_errors) {

@@ -17,6 +17,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
 
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/math.hpp"
@@ -56,19 +59,54 @@ inline T bernoulli_logits_row_per_value(const T* x, const T* t, std::size_t n, b
 template <class T>
 inline constexpr T bernoulli_fast_abs_logit = sizeof(T) == sizeof(float) ? T(87.3) : T(708);
 
+/// Whether the fast pass of bernoulli_logits_row_simd keeps its two checks (every target in
+/// [0, 1], every |x| below bernoulli_fast_abs_logit) as running unsigned maxima of bit patterns,
+/// one integer max per check and batch, instead of two comparisons and two mask ANDs for the
+/// targets and one of each for |x|: where the architecture has an unsigned max of T's lane width
+/// (32-bit lanes from AVX2 on, 64-bit lanes on AVX-512). The orders agree because for
+/// non-negative floats (and for -|x|, all of whose bit patterns have the sign bit) the unsigned
+/// order of the bits is the order of the magnitudes, and NaN of either sign lies above every
+/// number of its sign.
+template <class T, class A>
+inline constexpr bool bernoulli_bit_checks = sizeof(T) == sizeof(float)
+                                                 ? std::is_base_of_v<xsimd::avx2, A> ||
+                                                       std::is_base_of_v<xsimd::avx512f, A>
+                                                 : std::is_base_of_v<xsimd::avx512f, A>;
+
+/// The unsigned integer of T's width.
+template <class T>
+using bits_of_t = std::conditional_t<sizeof(T) == sizeof(float), std::uint32_t, std::uint64_t>;
+
+/// The bit pattern of v as an unsigned integer.
+template <class T>
+inline bits_of_t<T> bits_of(T v) {
+    bits_of_t<T> b;
+    std::memcpy(&b, &v, sizeof b);
+    return b;
+}
+
 /// bernoulli_logits_row on xsimd batches (host compilers only). With Fast, e^{-|x|} takes exp's
 /// fast path without its range test (a loop without a call; see exp_raised_below for why that
 /// matters), and a row holding a logit with |x| >= bernoulli_fast_abs_logit, or a NaN, is summed
 /// again with Fast = false, whose exp covers the whole range (subnormal e^{-|x|} included).
+///
+/// With Fast and bernoulli_bit_checks, the checks are two running unsigned maxima: of the bits of
+/// t + 0 (+0 for -0; every t in [0, 1] has bits at most those of 1, and a negative t, a t above 1
+/// or a NaN has more), and of the bits of -|x| = x | sign (every |x| < 87.3 has bits below those
+/// of -87.3; a larger |x|, ±inf or NaN has them at least). An infinite logit fails the second
+/// check, so it needs no test of its own here: the Fast = false pass finds it.
 template <class T, bool Fast = true>
 inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& targets_ok) {
     using B = batch_t<T>;
+    using U = xsimd::batch<bits_of_t<T>, typename B::arch_type>;
+    constexpr bool bit_checks = Fast && bernoulli_bit_checks<T, typename B::arch_type>;
     constexpr std::size_t W = B::size;
     if (n < W) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
     const B zero(T(0)), inf(infinity<T>());
     auto ok = zero == zero;    // all lanes true
     auto has_inf = zero != zero;  // all lanes false
     [[maybe_unused]] auto in_range = ok;  // with Fast: every |x| < bernoulli_fast_abs_logit so far
+    [[maybe_unused]] U t_bits(bits_of_t<T>(0)), nx_bits(bits_of_t<T>(0));  // with bit_checks
     B a0 = zero, a1 = zero;      // Σ a_j, two accumulators
     B q0 = zero, q1 = zero;      // Π(1 + e) - 1 over the current chunk, two accumulators
     B l = zero;                  // Σ log1p(q) over the finished chunks
@@ -78,15 +116,22 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
     // One batch: the a-term and the product step. `keep` zeroes lanes counted already (the tail).
     auto step = [&](std::size_t i, B& a, B& q, const auto& keep, bool masked) {
         const B xv = B::load_unaligned(x + i), tv = B::load_unaligned(t + i);
-        ok = ok & in_unit_interval_fn{}(tv);
-        const B ax = xsimd::abs(xv);
-        has_inf = has_inf | (ax == inf);
         B e;
-        if constexpr (Fast) {
-            in_range = in_range & (ax < B(bernoulli_fast_abs_logit<T>));  // false for NaN
-            e = exp_fast_range(-ax);  // garbage where out of range: the row is summed again
+        if constexpr (bit_checks) {
+            const B nx = xv | B(T(-0.0));  // -|x|
+            t_bits = xsimd::max(t_bits, xsimd::bitwise_cast<U>(tv + zero));
+            nx_bits = xsimd::max(nx_bits, xsimd::bitwise_cast<U>(nx));
+            e = exp_fast_range(nx);  // garbage where out of range: the row is summed again
         } else {
-            e = exp(-ax);
+            ok = ok & in_unit_interval_fn{}(tv);
+            const B ax = xsimd::abs(xv);
+            if constexpr (Fast) {
+                in_range = in_range & (ax < B(bernoulli_fast_abs_logit<T>));  // false for NaN, inf
+                e = exp_fast_range(-ax);  // garbage where out of range: the row is summed again
+            } else {
+                has_inf = has_inf | (ax == inf);
+                e = exp(-ax);
+            }
         }
         B ai;
         if constexpr (GENDIV_FMA) {
@@ -127,11 +172,18 @@ inline T bernoulli_logits_row_simd(const T* x, const T* t, std::size_t n, bool& 
         step(n - W, a0, q0, keep, true);
         total += static_cast<double>(xsimd::hadd(a0 + xsimd::log1p(q0)));
     }
-    if constexpr (Fast)
-        if (!xsimd::all(in_range)) return bernoulli_logits_row_simd<T, false>(x, t, n, targets_ok);
-    if (xsimd::any(has_inf)) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
-    targets_ok = xsimd::all(ok);
-    return static_cast<T>(-total);
+    if constexpr (bit_checks) {
+        if (xsimd::any(nx_bits >= U(bits_of(-bernoulli_fast_abs_logit<T>))))
+            return bernoulli_logits_row_simd<T, false>(x, t, n, targets_ok);
+        targets_ok = xsimd::all(t_bits <= U(bits_of(T(1))));
+        return static_cast<T>(-total);
+    } else {
+        if constexpr (Fast)
+            if (!xsimd::all(in_range)) return bernoulli_logits_row_simd<T, false>(x, t, n, targets_ok);
+        if (xsimd::any(has_inf)) return bernoulli_logits_row_per_value(x, t, n, targets_ok);
+        targets_ok = xsimd::all(ok);
+        return static_cast<T>(-total);
+    }
 }
 
 /// Σ_j [t_j x_j - softplus(x_j)] over a row of n logits x and targets t; targets_ok becomes
