@@ -284,6 +284,18 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& 
     return exp_fast_range(x);
 }
 
+/// max(lo, x) with NaN kept: x86's max instructions return their second operand when either is
+/// NaN, and xsimd::max(a, b) passes a and b in that order (one instruction where a compare and a
+/// blend were).
+template <class T, class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<T, A> raised_to(const xsimd::batch<T, A>& lo, const xsimd::batch<T, A>& x) noexcept {
+#if defined(__SSE2__)
+    return xsimd::max(lo, x);
+#else
+    return xsimd::select(x < lo, lo, x);
+#endif
+}
+
 /// e^x for x <= 708 without exp's range test, for sums of e^(x - shift) whose shift is the
 /// maximum: x below -708, -inf included, is raised to -708 first, so such a term is e^-708
 /// (3.3e-308) where e^x would be smaller or 0, which a sum of at least 1 cannot see; NaN stays
@@ -294,7 +306,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& 
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_raised_below(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
-    return exp_fast_range(xsimd::select(x < B(-708.0), B(-708.0), x));
+    return exp_fast_range(raised_to(B(-708.0), x));
 }
 
 /// Whether batches of float on architecture A take exp_table16 (AVX-512); elsewhere they keep
@@ -335,7 +347,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp(const xsimd::batch<float, A>& x)
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_raised_below(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
-    return exp_fast_range(xsimd::select(x < B(exp_fast_low_f), B(exp_fast_low_f), x));
+    return exp_fast_range(raised_to(B(exp_fast_low_f), x));
 }
 
 }  // namespace gendiv::detail
