@@ -122,8 +122,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(exact_values_and_specials, V, both_reductions) {
 BOOST_AUTO_TEST_CASE(outside_the_fast_path_is_xsimd_exp_bit_for_bit) {
     // |x| >= 708, infinities and NaN send the whole batch to xsimd::exp: every lane of such a
     // batch must equal xsimd's result, including the ordinary lanes beside the special one.
-    // (Subnormal results are the exception, tested below: xsimd returns 0 for them.)
-    const double specials[] = {708.0, 709.7, 709.8, 1e300, -708.0, -708.3, -758.0, -1e300,
+    // (Subnormal results and the top of the range are the exceptions, tested below: xsimd
+    // returns 0 and +inf there.)
+    const double specials[] = {708.0, 709.3, 709.8, 1e300, -708.0, -708.3, -758.0, -1e300,
                                inf, -inf, std::numeric_limits<double>::quiet_NaN()};
     for (double s : specials) {
         alignas(64) double lanes[B::size];
@@ -324,7 +325,7 @@ BOOST_AUTO_TEST_CASE(float_exhaustive, *boost::unit_test::disabled()) {
 
 BOOST_AUTO_TEST_CASE(float_outside_the_fast_path_is_xsimd_exp_bit_for_bit) {
     const float finf = std::numeric_limits<float>::infinity();
-    const float specials[] = {88.7f, 88.71f, 88.75f, 1e30f, -87.3f, -87.33f, -107.5f, -110.0f,
+    const float specials[] = {88.75f, 88.8f, 89.0f, 1e30f, -87.3f, -87.33f, -107.5f, -110.0f,
                               -1e30f, finf, -finf, std::numeric_limits<float>::quiet_NaN()};
     for (float s : specials) {
         alignas(64) float lanes[FB::size], ours[FB::size], theirs[FB::size];
@@ -354,9 +355,11 @@ BOOST_AUTO_TEST_CASE(float_outside_the_fast_path_is_xsimd_exp_bit_for_bit) {
 
 BOOST_AUTO_TEST_CASE(float_raised_below_is_exp_above_minus_87) {
     // As raised_below_is_exp_above_minus_708, for float: bit for bit gendiv's exp on
-    // (-87.3, 88.7), e^-87.3 for anything below (-inf included), NaN for NaN, lanes independent.
+    // (-87.3, float_exp_fast_high) (88.7 on AVX-512, 88.3 elsewhere), e^-87.3 for anything below
+    // (-inf included), NaN for NaN, lanes independent.
     std::size_t differing = 0;
-    for (long i = -87299; i < 88700; i += 3) {
+    const long top = gendiv::detail::float_exp_table<FB::arch_type> ? 88700 : 88300;
+    for (long i = -87299; i < top; i += 3) {
         const FB x(static_cast<float>(i) * 1e-3f + 0.0001f * static_cast<float>(i % 7));
         differing += gendiv::detail::exp_raised_below(x).get(0) != gendiv::detail::exp(x).get(0);
     }
@@ -418,4 +421,63 @@ BOOST_AUTO_TEST_CASE(subnormal_results) {
     BOOST_TEST(positive > 22000u);  // down to -103.97: (103.97 - 87.3) / 0.000731 values
     BOOST_TEST(gendiv::detail::exp(FB(-103.9f)).get(0) == std::numeric_limits<float>::denorm_min());
     BOOST_TEST(gendiv::detail::exp(FB(-104.0f)).get(0) == 0.0f);
+}
+
+// xsimd 8.1's exp returns +inf from x = 709.437 (float 88.376), while e^x stays below the largest
+// finite value up to 709.7827 (float 88.7228); gendiv's exp gives the finite values (the C
+// library's exp on those lanes, in double for float) and +inf only beyond. Every other lane is an
+// ordinary value, to show the fix stays in its lanes (they keep xsimd's exp, ≤ 0.7 ulp in double
+// and ≤ 1.5 in float, where their batch takes the fallback).
+BOOST_AUTO_TEST_CASE(top_of_the_range) {
+    double worst = 0, at = 0;
+    std::size_t finite = 0;
+    for (double x = 709.41; x < 709.79; x += 0.0001) {
+        alignas(64) double lanes[B::size], got[B::size];
+        for (std::size_t k = 0; k < B::size; ++k) lanes[k] = k % 2 ? x : 1.0 + 0.1 * static_cast<double>(k);
+        gendiv::detail::exp(B::load_aligned(lanes)).store_aligned(got);
+        for (std::size_t k = 0; k < B::size; ++k) {
+            if (expl(static_cast<long double>(lanes[k])) > std::numeric_limits<double>::max()) {
+                BOOST_TEST(got[k] == inf, "x = " << lanes[k]);
+                continue;
+            }
+            const double e = ulp_error(lanes[k], got[k]);
+            if (k % 2 == 0)  // an ordinary lane of a batch that took the fallback: xsimd's exp
+                BOOST_TEST(e <= 1.0, "x = " << lanes[k] << ": " << e << " ulp");
+            else if (e > worst)
+                worst = e, at = lanes[k];
+        }
+        finite += std::isfinite(got[1]) && x > 709.44;
+    }
+    BOOST_TEST_MESSAGE("double results near overflow: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= 0.6, "max " << worst << " ulp at x = " << at);
+    BOOST_TEST(finite > 3400u);  // finite up to 709.7827: (709.7827 - 709.44) / 0.0001 values
+    BOOST_TEST(gendiv::detail::exp(B(709.5)).get(0) == std::exp(709.5));  // one lane alone
+    BOOST_TEST(std::isfinite(gendiv::detail::exp(B(709.78)).get(0)));
+    BOOST_TEST(gendiv::detail::exp(B(709.79)).get(0) == inf);
+    worst = 0;
+    finite = 0;
+    for (float x = 88.2f; x < 88.75f; x += 0.00003f) {
+        alignas(64) float lanes[FB::size], got[FB::size];
+        for (std::size_t k = 0; k < FB::size; ++k) lanes[k] = k % 2 ? x : 1.0f + 0.1f * static_cast<float>(k);
+        gendiv::detail::exp(FB::load_aligned(lanes)).store_aligned(got);
+        for (std::size_t k = 0; k < FB::size; ++k) {
+            // e^x rounded to float overflows where it reaches FLT_MAX + half an ulp
+            const double want = std::exp(static_cast<double>(lanes[k]));
+            if (want >= 0x1.ffffffp127) {
+                BOOST_TEST(got[k] == std::numeric_limits<float>::infinity(), "x = " << lanes[k]);
+                continue;
+            }
+            const double e = ulp_error_f(lanes[k], got[k]);
+            if (k % 2 == 0)  // an ordinary lane, on the fast path or xsimd's exp in the fallback
+                BOOST_TEST(e <= 1.6, "x = " << lanes[k] << ": " << e << " ulp");
+            else if (e > worst)
+                worst = e, at = lanes[k];
+        }
+        finite += std::isfinite(got[1]) && x > 88.38f;
+    }
+    BOOST_TEST_MESSAGE("float results near overflow: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= float_bound, "max " << worst << " ulp at x = " << at);
+    BOOST_TEST(finite > 11000u);  // finite up to 88.7228: (88.7228 - 88.38) / 0.00003 values
+    BOOST_TEST(std::isfinite(gendiv::detail::exp(FB(88.72f)).get(0)));
+    BOOST_TEST(gendiv::detail::exp(FB(88.73f)).get(0) == std::numeric_limits<float>::infinity());
 }

@@ -237,11 +237,14 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float
 
 /// e^x for the rare batches outside the fast range, kept out of line (inlined, as GENDIV_FLATTEN
 /// on the SIMD loops would otherwise do, its code crowded the kernels' loops): xsimd::exp, except
-/// where the result is subnormal. There xsimd 8.1 returns 0 (double from x = -708.40, float from
-/// about -87.34), while e^x stays above 0 down to -745.13 (float -103.97): such lanes take the C
-/// library's exp one by one (in double for float lanes, then rounded once to float). Everything
-/// else (overflow, underflow to 0 beyond the subnormals, NaN, ±inf, and normal results just
-/// below the fast range) is xsimd's, bit for bit.
+/// at the two ends where xsimd 8.1 is wrong, whose lanes take the C library's exp one by one (in
+/// double for float lanes, then rounded once to float):
+/// * subnormal results: xsimd returns 0 below x = -708.40 (float about -87.34), while e^x stays
+///   above 0 down to -745.13 (float -103.97);
+/// * the top of the range: xsimd returns +inf from x = 709.437 (float 88.376), while e^x stays
+///   below the largest finite value up to 709.7827 (float 88.7228).
+/// Everything else (overflow beyond those, underflow to 0 beyond the subnormals, NaN, ±inf, and
+/// the normal results just outside the fast range) is xsimd's, bit for bit.
 template <class T, class A>
 GENDIV_NOINLINE xsimd::batch<T, A> exp_outside_fast_range(const xsimd::batch<T, A>& x) noexcept {
     using B = xsimd::batch<T, A>;
@@ -250,15 +253,20 @@ GENDIV_NOINLINE xsimd::batch<T, A> exp_outside_fast_range(const xsimd::batch<T, 
     // the point where e^x rounds to 0 (-103.972, -745.133)
     const B normal_min(single ? T(-87.3365) : T(-708.3964));
     const B zero_below(single ? T(-104) : T(-745.2));
-    const auto subnormal = (x < normal_min) & (x > zero_below);
+    // a little below xsimd's overflow threshold (88.3763, 709.4370), and a little above the
+    // point where e^x rounds to +inf (88.7228, 709.7827)
+    const B top_low(single ? T(88.3) : T(709.4));
+    const B inf_above(single ? T(88.8) : T(709.8));
+    const auto theirs_wrong = ((x < normal_min) & (x > zero_below)) | ((x > top_low) & (x < inf_above));
     const B theirs = xsimd::exp(x);
-    if (!xsimd::any(subnormal)) return theirs;
+    if (!xsimd::any(theirs_wrong)) return theirs;
     alignas(64) T lanes[B::size], out[B::size];
     x.store_aligned(lanes);
     theirs.store_aligned(out);
     for (std::size_t k = 0; k < B::size; ++k)
-        if (lanes[k] < normal_min.get(0) && lanes[k] > zero_below.get(0))
-            out[k] = static_cast<T>(std::exp(static_cast<double>(lanes[k])));
+        if ((lanes[k] < normal_min.get(0) && lanes[k] > zero_below.get(0)) ||
+            (lanes[k] > top_low.get(0) && lanes[k] < inf_above.get(0)))
+            out[k] = static_cast<T>(std::exp(static_cast<double>(lanes[k])));  // inf where it overflows
     return B::load_aligned(out);
 }
 
@@ -273,8 +281,8 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_fast_range(const xsimd::batch<d
         return exp_taylor(x);
 }
 
-/// e^x for a batch of double: exp_fast_range, or xsimd::exp for a batch with a lane outside
-/// |x| < 708.
+/// e^x for a batch of double: exp_fast_range, or exp_outside_fast_range (xsimd::exp, with the
+/// C library's exp where xsimd's result is wrong) for a batch with a lane outside |x| < 708.
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
@@ -319,8 +327,9 @@ inline constexpr bool float_exp_table =
     false;
 #endif
 
-/// e^x for a batch of float with -87.3 < x < 88.7, no range test: exp_table16 on AVX-512; elsewhere
-/// xsimd::exp (which holds no call: its range handling is selects).
+/// e^x for a batch of float with -87.3 < x < float_exp_fast_high<A> (88.7 on AVX-512, 88.3
+/// elsewhere), no range test: exp_table16 on AVX-512; elsewhere xsimd::exp (which holds no call:
+/// its range handling is selects).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_fast_range(const xsimd::batch<float, A>& x) noexcept {
 #if defined(__AVX512F__)
@@ -331,13 +340,19 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_fast_range(const xsimd::batch<fl
         return xsimd::exp(x);
 }
 
+/// The upper end of exp_fast_range for float on architecture A: 88.7 with exp_table16; 88.3
+/// with xsimd::exp, which returns +inf from 88.376 on (e^x < FLT_MAX up to 88.7228).
+template <class A>
+inline constexpr float float_exp_fast_high = float_exp_table<A> ? exp_fast_high_f : 88.3f;
+
 /// e^x for a batch of float: exp_fast_range (on AVX-512 exp_table16, elsewhere xsimd::exp), or
-/// exp_outside_fast_range for a batch with a lane outside -87.3 < x < 88.7 (overflow to +inf,
-/// NaN: xsimd's, bit for bit; subnormal results computed, where xsimd returns 0).
+/// exp_outside_fast_range for a batch with a lane outside -87.3 < x < float_exp_fast_high<A>
+/// (overflow to +inf, NaN: xsimd's, bit for bit; subnormal results, and finite results at the
+/// top of the range, computed where xsimd returns 0 or +inf).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
-    if (!xsimd::all((x > B(exp_fast_low_f)) & (x < B(exp_fast_high_f))))  // true for NaN
+    if (!xsimd::all((x > B(exp_fast_low_f)) & (x < B(float_exp_fast_high<A>))))  // true for NaN
         return exp_outside_fast_range(x);
     return exp_fast_range(x);
 }
