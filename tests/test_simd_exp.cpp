@@ -193,6 +193,14 @@ template <class V>
 V call_fma_as_kernels_do(const V& a, const V& b, const V& c) {
     return fma(a, b, c);
 }
+template <class V>
+V call_log_as_kernels_do(const V& v) {
+    return log(v);
+}
+template <class V>
+V call_expm1_as_kernels_do(const V& v) {
+    return expm1(v);
+}
 }  // namespace gendiv::detail
 
 #if defined(__AVX512F__)
@@ -480,4 +488,80 @@ BOOST_AUTO_TEST_CASE(top_of_the_range) {
     BOOST_TEST(finite > 11000u);  // finite up to 88.7228: (88.7228 - 88.38) / 0.00003 values
     BOOST_TEST(std::isfinite(gendiv::detail::exp(FB(88.72f)).get(0)));
     BOOST_TEST(gendiv::detail::exp(FB(88.73f)).get(0) == std::numeric_limits<float>::infinity());
+}
+
+// xsimd 8.1's double log does not normalize subnormal arguments (log(4.9e-324) gave -746.52, not
+// -744.44); gendiv's log for double batches scales them by 2^54 first. Every subnormal binade,
+// 64 points in each, in every lane position, through the kernel-style call; the specials; and
+// normal arguments bit for bit xsimd's.
+BOOST_AUTO_TEST_CASE(log_of_subnormal_doubles) {
+    double worst = 0, at = 0;
+    for (int e = -1074; e < -1020; ++e)
+        for (int j = 0; j < 64; ++j) {
+            const double x = std::ldexp(1.0 + j / 64.0, e);  // rounds to a subnormal below 2^-1022
+            alignas(64) double lanes[B::size], got[B::size];
+            for (std::size_t k = 0; k < B::size; ++k) lanes[k] = k == static_cast<std::size_t>(j) % B::size ? x : 0.5 + k;
+            gendiv::detail::call_log_as_kernels_do(B::load_aligned(lanes)).store_aligned(got);
+            for (std::size_t k = 0; k < B::size; ++k) {
+                const double u = gendiv::test::ulp_error(logl(static_cast<long double>(lanes[k])), got[k]);
+                if (lanes[k] == x) {
+                    if (u > worst) worst = u, at = x;
+                } else {
+                    BOOST_TEST(got[k] == xsimd::log(B(lanes[k])).get(0));
+                }
+            }
+        }
+    BOOST_TEST_MESSAGE("log of subnormal doubles: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= 1.0, "max " << worst << " ulp at x = " << at);
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    BOOST_TEST(gendiv::detail::log(B(std::numeric_limits<double>::denorm_min())).get(0) ==
+               std::log(std::numeric_limits<double>::denorm_min()));
+    BOOST_TEST(gendiv::detail::log(B(0.0)).get(0) == -inf);
+    BOOST_TEST(gendiv::detail::log(B(-0.0)).get(0) == -inf);
+    BOOST_TEST(gendiv::detail::log(B(inf)).get(0) == inf);
+    for (double bad : {-1e-310, -1.0, -inf, nan}) BOOST_TEST(std::isnan(gendiv::detail::log(B(bad)).get(0)));
+    for (double x : {0x1p-1022, 1e-300, 0.5, 1.0, 3.0, 1e300}) BOOST_TEST(gendiv::detail::log(B(x)).get(0) == xsimd::log(B(x)).get(0));
+}
+
+// xsimd 8.1's expm1 returns +inf from 709.437 (float 88.376), where e^x - 1 (= e^x to the last
+// bit) is finite up to 709.7827 (88.7228): gendiv's expm1 takes gendiv's exp there.
+BOOST_AUTO_TEST_CASE(expm1_near_overflow) {
+    double worst = 0, at = 0;
+    for (double x = 709.0; x < 709.79; x += 0.0003) {
+        const double got = gendiv::detail::call_expm1_as_kernels_do(B(x)).get(0);
+        const long double want = expm1l(static_cast<long double>(x));
+        if (want > std::numeric_limits<double>::max()) {
+            BOOST_TEST(got == inf, "x = " << x);
+            continue;
+        }
+        const double u = gendiv::test::ulp_error(want, got);
+        if (u > worst) worst = u, at = x;
+    }
+    BOOST_TEST_MESSAGE("double expm1 near overflow: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= 1.0, "max " << worst << " ulp at x = " << at);
+    BOOST_TEST(std::isfinite(gendiv::detail::expm1(B(709.78)).get(0)));
+    BOOST_TEST(gendiv::detail::expm1(B(709.79)).get(0) == inf);
+    worst = 0;
+    for (float x = 88.0f; x < 88.75f; x += 0.0001f) {
+        const float got = gendiv::detail::call_expm1_as_kernels_do(FB(x)).get(0);
+        const double want = std::expm1(static_cast<double>(x));
+        if (want >= 0x1.ffffffp127) {
+            BOOST_TEST(got == std::numeric_limits<float>::infinity(), "x = " << x);
+            continue;
+        }
+        const double u = gendiv::test::ulp_error(static_cast<long double>(want), got);
+        if (u > worst) worst = u, at = x;
+    }
+    BOOST_TEST_MESSAGE("float expm1 near overflow: max " << worst << " ulp at x = " << at);
+    BOOST_TEST(worst <= 1.6, "max " << worst << " ulp at x = " << at);
+    BOOST_TEST(std::isfinite(gendiv::detail::expm1(FB(88.72f)).get(0)));
+    BOOST_TEST(gendiv::detail::expm1(FB(88.73f)).get(0) == std::numeric_limits<float>::infinity());
+    // below the threshold every lane is xsimd's, bit for bit, and a lane above it leaves the
+    // others xsimd's
+    alignas(64) double lanes[B::size], got[B::size];
+    for (std::size_t k = 0; k < B::size; ++k) lanes[k] = 0.37 * static_cast<double>(k) - 1.0;
+    lanes[B::size - 1] = 709.5;
+    gendiv::detail::expm1(B::load_aligned(lanes)).store_aligned(got);
+    for (std::size_t k = 0; k + 1 < B::size; ++k) BOOST_TEST(got[k] == xsimd::expm1(B(lanes[k])).get(0));
+    BOOST_TEST(got[B::size - 1] == gendiv::detail::exp(B(709.5)).get(0));
 }
