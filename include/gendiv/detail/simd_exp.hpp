@@ -236,6 +236,12 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float
 }
 #endif
 
+/// A little below the x from which xsimd 8.1's exp and expm1 return +inf although e^x is still
+/// finite (from 88.3763 in float, 709.4370 in double; e^x overflows only beyond 88.7228 and
+/// 709.7827): lanes above it are not left to xsimd.
+template <class T>
+inline constexpr T xsimd_overflow_guard = sizeof(T) == sizeof(float) ? T(88.3) : T(709.4);
+
 /// e^x for the rare batches outside the fast range, kept out of line (inlined, as GENDIV_FLATTEN
 /// on the SIMD loops would otherwise do, its code crowded the kernels' loops): xsimd::exp, except
 /// at the two ends where xsimd 8.1 is wrong, whose lanes take the C library's exp one by one (in
@@ -252,21 +258,24 @@ GENDIV_NOINLINE xsimd::batch<T, A> exp_outside_fast_range(const xsimd::batch<T, 
     constexpr bool single = std::is_same_v<T, float>;
     // a little above ln of the least normal number (-87.336545, -708.396419), and a little below
     // the point where e^x rounds to 0 (-103.972, -745.133)
-    const B normal_min(single ? T(-87.3365) : T(-708.3964));
-    const B zero_below(single ? T(-104) : T(-745.2));
-    // a little below xsimd's overflow threshold (88.3763, 709.4370), and a little above the
-    // point where e^x rounds to +inf (88.7228, 709.7827)
-    const B top_low(single ? T(88.3) : T(709.4));
-    const B inf_above(single ? T(88.8) : T(709.8));
-    const auto theirs_wrong = ((x < normal_min) & (x > zero_below)) | ((x > top_low) & (x < inf_above));
+    const T normal_min = single ? T(-87.3365) : T(-708.3964);
+    const T zero_below = single ? T(-104) : T(-745.2);
+    // xsimd_overflow_guard, and a little above the point where e^x rounds to +inf (88.7228,
+    // 709.7827)
+    const T top_low = xsimd_overflow_guard<T>;
+    const T inf_above = single ? T(88.8) : T(709.8);
+    // the lanes where xsimd is wrong, for a batch or a single lane (& and | serve masks and bools)
+    const auto theirs_wrong = [=](const auto& v) {
+        using V = std::decay_t<decltype(v)>;
+        return ((v < V(normal_min)) & (v > V(zero_below))) | ((v > V(top_low)) & (v < V(inf_above)));
+    };
     const B theirs = xsimd::exp(x);
-    if (!xsimd::any(theirs_wrong)) return theirs;
+    if (!xsimd::any(theirs_wrong(x))) return theirs;
     alignas(64) T lanes[B::size], out[B::size];
     x.store_aligned(lanes);
     theirs.store_aligned(out);
     for (std::size_t k = 0; k < B::size; ++k)
-        if ((lanes[k] < normal_min.get(0) && lanes[k] > zero_below.get(0)) ||
-            (lanes[k] > top_low.get(0) && lanes[k] < inf_above.get(0)))
+        if (theirs_wrong(lanes[k]))
             out[k] = static_cast<T>(std::exp(static_cast<double>(lanes[k])));  // inf where it overflows
     return B::load_aligned(out);
 }
@@ -344,7 +353,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_fast_range(const xsimd::batch<fl
 /// The upper end of exp_fast_range for float on architecture A: 88.7 with exp_table16; 88.3
 /// with xsimd::exp, which returns +inf from 88.376 on (e^x < FLT_MAX up to 88.7228).
 template <class A>
-inline constexpr float float_exp_fast_high = float_exp_table<A> ? exp_fast_high_f : 88.3f;
+inline constexpr float float_exp_fast_high = float_exp_table<A> ? exp_fast_high_f : xsimd_overflow_guard<float>;
 
 /// e^x for a batch of float: exp_fast_range (on AVX-512 exp_table16, elsewhere xsimd::exp), or
 /// exp_outside_fast_range for a batch with a lane outside -87.3 < x < float_exp_fast_high<A>
@@ -388,17 +397,16 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> log(const xsimd::batch<double, A>& 
 template <class T, class A>
 GENDIV_NOINLINE xsimd::batch<T, A> expm1_near_overflow(const xsimd::batch<T, A>& x) noexcept {
     using B = xsimd::batch<T, A>;
-    const B top(std::is_same_v<T, float> ? T(88.3) : T(709.4));
-    return xsimd::select(x > top, exp(x), xsimd::expm1(x));
+    return xsimd::select(x > B(xsimd_overflow_guard<T>), exp(x), xsimd::expm1(x));
 }
 
-/// e^x - 1 for a batch of float or double: xsimd's expm1, except for lanes above 88.3 (709.4),
-/// where xsimd overflows early (expm1_near_overflow). The two overloads below are what kernels
-/// reach: they are more specialized than xsimd::expm1.
+/// e^x - 1 for a batch of float or double: xsimd's expm1, except for lanes above
+/// xsimd_overflow_guard (88.3, 709.4), where xsimd overflows early (expm1_near_overflow). The
+/// two overloads below are what kernels reach: they are more specialized than xsimd::expm1.
 template <class T, class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<T, A> expm1_checked(const xsimd::batch<T, A>& x) noexcept {
     using B = xsimd::batch<T, A>;
-    if (xsimd::any(x > B(std::is_same_v<T, float> ? T(88.3) : T(709.4)))) return expm1_near_overflow(x);
+    if (xsimd::any(x > B(xsimd_overflow_guard<T>))) return expm1_near_overflow(x);
     return xsimd::expm1(x);
 }
 template <class A>
