@@ -664,9 +664,8 @@ BOOST_AUTO_TEST_CASE(bernoulli_errors) {
 // The row kernel's fast pass checks targets as a running unsigned maximum of the bits of t + 0
 // (detail/bernoulli_row.hpp, bernoulli_bit_checks): the values on either side of 0 and 1, signed
 // zeros, signed NaNs and infinities, in a full batch's lane, in the first lane and in the
-// overlapping tail batch of rows longer than any batch. Accepted targets must also give the value
-// of the same row with the target replaced by its nearest ordinary twin (-0 by +0, subnormals by
-// the per-value kernel's result over that row).
+// overlapping tail batch of rows longer than any batch. A row with an accepted target must also
+// have the value that the per-value kernel (bernoulli_logits_row_per_value) gives over it.
 BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_target_edges, T, float_types) {
     using lim = std::numeric_limits<T>;
     const std::size_t rows = 2, cols = 999;
