@@ -87,3 +87,27 @@ print("ln DBL_MIN", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -1022), 12),
       " ln FLT_MIN", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -126), 10))
 print("e^x > 0 down to (half the least subnormal): double", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -1075), 8),
       " float", mpmath.nstr(mpmath.log(mpmath.mpf(2) ** -150), 8))
+
+# exp_table16_sum_term (the terms of log-sum-exp's sums, AVX-512): e^r - 1 = r + r^2 P(r) with P
+# the Chebyshev interpolant (mpmath.chebyfit, close to minimax) of (e^r - 1 - r) / r^2 on
+# |r| <= ln 2 / 32: degree 4 for double (e^r - 1 of degree six), degree 1 for float (a cubic),
+# each coefficient rounded to the type. Printed: the coefficients c2, c3, ... and the largest
+# relative error of 1 + r + r^2 P(r) against e^r over 2001 points, the coefficients as rounded.
+
+
+def sum_term_poly(degree, rnd):
+    def p(r):
+        return mpmath.mpf(1) / 2 if r == 0 else (mpmath.exp(r) - 1 - r) / r**2
+    coeffs = [rnd(c) for c in mpmath.chebyfit(p, [-rmax16, rmax16], degree + 1)[::-1]]
+    worst = 0
+    for i in range(2001):
+        r = -rmax16 + 2 * rmax16 * i / 2000
+        approx = 1 + r + r**2 * sum(mpmath.mpf(c) * r**k for k, c in enumerate(coeffs))
+        worst = max(worst, abs(approx / mpmath.exp(r) - 1))
+    return coeffs, worst
+
+
+coeffs, worst = sum_term_poly(4, float)
+print("sum term, double: c2..c6", [float(c).hex() for c in coeffs], "relative error", mpmath.nstr(worst, 3))
+coeffs, worst = sum_term_poly(1, f32)
+print("sum term, float: c2, c3", [float(c).hex() for c in coeffs], "relative error", mpmath.nstr(worst, 3))

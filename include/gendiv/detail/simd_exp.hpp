@@ -32,6 +32,11 @@
 // e^x < FLT_MAX up to 88.72. A batch with a lane outside the fast range goes to xsimd::exp;
 // other architectures keep xsimd::exp for float.
 //
+// The terms of log-sum-exp's sums (exp_raised_below) need no half-ulp accuracy: on AVX-512 they
+// take exp_table16_sum_term, the table reduction without the tail of 2^(j/16) and with a
+// polynomial one degree shorter (at most 1.22 ulp for double, 1.019 for float; three vector
+// operations fewer per batch).
+//
 // Kernels find these overloads by ordinary lookup (gendiv/detail/math.hpp includes this header
 // outside nvcc); they are more specialized than xsimd::exp(batch<T, A>), which argument-dependent
 // lookup also finds, so they win.
@@ -163,6 +168,17 @@ alignas(64) inline constexpr double exp2_sixteenths_tail[16] = {
     0x1.c1a7792cb3387p-55,  0x1.36eae30af0cb3p-56,  0x1.4a385a63d07a7p-56,  -0x1.ff7128fd391f0p-55};
 
 #if defined(__AVX512F__)
+/// s = hi_j 2^⌊k/16⌋ for j = k mod 16, from the bits kb of reduce_by_ln2_over<16>'s shifted sum
+/// alone: vpermt2q reads the low four bits of each index lane, which hold j (1.5 * 2^52 is a
+/// multiple of 16 in those bits), and those bits, k + 2^51 in the significand, shifted left by 48
+/// are k << 48 modulo 2^64. A permute, a shift and an add; no memory gather.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> table16_scale(const __m512i& kb) noexcept {
+    const __m512i entry = _mm512_permutex2var_epi64(
+        _mm512_load_si512(exp2_sixteenths_bits), kb, _mm512_load_si512(exp2_sixteenths_bits + 8));
+    return _mm512_castsi512_pd(_mm512_add_epi64(entry, _mm512_slli_epi64(kb, 48)));
+}
+
 /// e^x by the N = 16 reduction and a table of 2^(j/16) in registers, for |x| < 708 (AVX-512).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<double, A>& x) noexcept {
@@ -176,18 +192,36 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<doub
     const B q23 = fused_fma(B(0x1.1111111111111p-7), r, B(0x1.5555555555555p-5));   // 1/5!, 1/4!
     const B q45 = fused_fma(B(0x1.a01a01a01a01ap-13), r, B(0x1.6c16c16c16c17p-10));  // 1/7!, 1/6!
     const B em1 = fused_fma(r2, fused_fma(fused_fma(q45, r2, q23), r2, q01), r);
-    // s = hi_j 2^⌊k/16⌋ for j = k mod 16, from the bits alone: vpermt2q reads the low four bits
-    // of each index lane, which hold j (1.5 * 2^52 is a multiple of 16 in those bits), and the
-    // shifted sum's bits, k + 2^51 in the significand, shifted left by 48 are k << 48 modulo
-    // 2^64. Then e^x = s (1 + tail_j + (e^r - 1)) = s + s (em1 + tail_j), one FMA: six
-    // operations where t + fma(t, em1, t_lo) times 2^⌊k/16⌋ built from the bias took eight.
+    // e^x = s (1 + tail_j + (e^r - 1)) = s + s (em1 + tail_j), one FMA: six operations (with
+    // table16_scale's three) where t + fma(t, em1, t_lo) times 2^⌊k/16⌋ built from the bias
+    // took eight.
     const __m512i kb = _mm512_castpd_si512(red.shifted);
-    const __m512i entry = _mm512_permutex2var_epi64(
-        _mm512_load_si512(exp2_sixteenths_bits), kb, _mm512_load_si512(exp2_sixteenths_bits + 8));
-    const B scale(_mm512_castsi512_pd(_mm512_add_epi64(entry, _mm512_slli_epi64(kb, 48))));
+    const B scale = table16_scale<A>(kb);
     const B tail(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_tail), kb,
                                         _mm512_load_pd(exp2_sixteenths_tail + 8)));
     return fused_fma(scale, em1 + tail, scale);
+}
+
+/// e^x for |x| < 708 to about one ulp (at most 1.22 ulp over test_simd_exp's 2.6e6 points), for
+/// the terms of a sum, whose own rounding is of that order (AVX-512): exp_table16 without the tail of
+/// 2^(j/16) (its rounding, at most half an ulp, stays in the result) and with e^r - 1 of degree
+/// six instead of seven, r + r^2 (c2 + c3 r + c4 r^2 + c5 r^3 + c6 r^4) with the Chebyshev
+/// interpolant's coefficients on |r| <= ln 2 / 32 (relative error 2.8e-17 before rounding;
+/// tests/reference/simd_exp_constants.py). Fourteen operations instead of seventeen: Σ e^(x - m)
+/// over 2048 doubles in L1 0.505 -> 0.400 ns per value on one core, and log_mean_exp at (64, 200)
+/// 9.56 -> 8.12 µs (docs/benchmarks.md). e^0 is 1 exactly (j = 0, r = 0), so a row's maximum
+/// still contributes exactly 1 and a constant row sums to n exactly.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16_sum_term(const xsimd::batch<double, A>& x) noexcept {
+    using B = xsimd::batch<double, A>;
+    const exp_reduction<A> red = reduce_by_ln2_over<16>(x);
+    const B& r = red.r;
+    const B r2 = r * r;
+    const B q01 = fused_fma(B(0x1.55555554dd44dp-3), r, B(0.5));
+    const B q23 = fused_fma(B(0x1.11120af701debp-7), r, B(0x1.55555555194d2p-5));
+    const B em1 = fused_fma(r2, fused_fma(fused_fma(B(0x1.6c17bb51f236dp-10), r2, q23), r2, q01), r);
+    const B scale = table16_scale<A>(_mm512_castpd_si512(red.shifted));
+    return fused_fma(scale, em1, scale);
 }
 #endif
 
@@ -220,19 +254,44 @@ inline constexpr float exp_fast_high_f = 88.7f;
 /// error reached 1.06 ulp, with a cubic 0.68 ulp; as written 0.538 ulp over every float in
 /// range.
 template <class A>
-GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float, A>& x) noexcept {
+struct exp_reduction_f {
+    xsimd::batch<float, A> r;  // x - k ln 2 / 16
+    __m512i kb;                // the bits of k + 1.5 * 2^23
+    xsimd::batch<float, A> scale;  // hi_j 2^⌊k/16⌋
+};
+template <class A>
+GENDIV_ALWAYS_INLINE exp_reduction_f<A> reduce16_with_scale(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
     const B shift(0x1.8p23f);
     const B shifted = fused_fma(x, B(0x1.715476p+4f), shift);  // k + 1.5 * 2^23, 16 / ln 2
     const B kf = shifted - shift;
-    const B r = fused_fma(kf, B(0x1.05c61p-33f), fused_fma(kf, B(-0x1.62e43p-5f), x));
-    const B r2 = r * r;
-    const B em1 = fused_fma(r2, fused_fma(r, fused_fma(r, B(1.0f / 24), B(1.0f / 6)), B(0.5f)), r);
     const __m512i kb = _mm512_castps_si512(shifted);
     const __m512i entry = _mm512_permutexvar_epi32(kb, _mm512_load_si512(exp2_sixteenths_bits_f));
-    const B scale(_mm512_castsi512_ps(_mm512_add_epi32(entry, _mm512_slli_epi32(kb, 19))));
-    const B tail(_mm512_permutexvar_ps(kb, _mm512_load_ps(exp2_sixteenths_tail_f)));
-    return fused_fma(scale, em1 + tail, scale);
+    return {fused_fma(kf, B(0x1.05c61p-33f), fused_fma(kf, B(-0x1.62e43p-5f), x)), kb,
+            B(_mm512_castsi512_ps(_mm512_add_epi32(entry, _mm512_slli_epi32(kb, 19))))};
+}
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float, A>& x) noexcept {
+    using B = xsimd::batch<float, A>;
+    const exp_reduction_f<A> red = reduce16_with_scale(x);
+    const B& r = red.r;
+    const B em1 = fused_fma(r * r, fused_fma(r, fused_fma(r, B(1.0f / 24), B(1.0f / 6)), B(0.5f)), r);
+    const B tail(_mm512_permutexvar_ps(red.kb, _mm512_load_ps(exp2_sixteenths_tail_f)));
+    return fused_fma(red.scale, em1 + tail, red.scale);
+}
+
+/// exp_table16_sum_term for float: no tail, and e^r - 1 = r + r^2 (c2 + c3 r), the Chebyshev
+/// interpolant's coefficients (relative error 4.7e-9 before rounding,
+/// tests/reference/simd_exp_constants.py). At most 1.019 ulp over every float of the fast range
+/// (tests/test_simd_exp.cpp, float_exhaustive); eleven operations instead of fourteen: Σ e^(x - m) over 2048 floats in L1 0.188 -> 0.149 ns per value
+/// on one core. e^0 is 1 exactly.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16_sum_term(const xsimd::batch<float, A>& x) noexcept {
+    using B = xsimd::batch<float, A>;
+    const exp_reduction_f<A> red = reduce16_with_scale(x);
+    const B& r = red.r;
+    const B em1 = fused_fma(r * r, fused_fma(r, B(0x1.55565cp-3f), B(0x1.000148p-1f)), r);
+    return fused_fma(red.scale, em1, red.scale);
 }
 #endif
 
@@ -321,10 +380,17 @@ GENDIV_ALWAYS_INLINE xsimd::batch<T, A> raised_to(const xsimd::batch<T, A>& lo, 
 /// above 708 the result is unspecified. The point is a loop without a call: exp's rare batches
 /// go to the out-of-line exp_outside_fast_range, and around that call g++ 12 kept the loop's
 /// constants and one accumulator in stack memory (perf annotate of log_mean_exp at (64, 200)).
+/// On AVX-512 the term is exp_table16_sum_term (within 1.22 ulp, where exp is within 0.544),
+/// elsewhere exp_taylor (exp's own fast path, bit for bit).
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_raised_below(const xsimd::batch<double, A>& x) noexcept {
     using B = xsimd::batch<double, A>;
-    return exp_fast_range(raised_to(B(-708.0), x));
+#if defined(__AVX512F__)
+    if constexpr (std::is_base_of_v<xsimd::avx512f, A>)
+        return exp_table16_sum_term(raised_to(B(-708.0), x));
+    else
+#endif
+        return exp_taylor(raised_to(B(-708.0), x));
 }
 
 /// Whether batches of float on architecture A take exp_table16 (AVX-512); elsewhere they keep
@@ -368,11 +434,18 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp(const xsimd::batch<float, A>& x)
 }
 
 /// exp_raised_below for float: x below -87.3, -inf included, is raised to -87.3 (a term of
-/// 1.22e-38 against a sum of at least 1); NaN stays NaN; from 88.7 on unspecified.
+/// 1.22e-38 against a sum of at least 1); NaN stays NaN; from 88.7 on unspecified (88.3 without
+/// AVX-512). The term is exp_table16_sum_term on AVX-512, xsimd::exp (exp's own fast path, bit
+/// for bit) elsewhere.
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_raised_below(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
-    return exp_fast_range(raised_to(B(exp_fast_low_f), x));
+#if defined(__AVX512F__)
+    if constexpr (float_exp_table<A>)
+        return exp_table16_sum_term(raised_to(B(exp_fast_low_f), x));
+    else
+#endif
+        return xsimd::exp(raised_to(B(exp_fast_low_f), x));
 }
 
 /// log x for a batch of double, subnormal x included. xsimd 8.1's double log does not normalize
