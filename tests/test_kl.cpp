@@ -234,6 +234,47 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_rows_beside_a_huge_prior_log_variance, T,
     }
 }
 
+// Rows of W to detail::short_row values are summed through a buffer, in chunks of about
+// detail::short_rows_chunk values (detail/simd.hpp, rows_sum_buffered). For lengths about the
+// batch width W, a row count per chunk that leaves a partial last chunk, the ends of short_row,
+// and batches from one row to past the parallel threshold: every row equals the row-by-row sum of
+// the same kernel (detail::rows_sum) bit for bit, and a long double evaluation within 4ε of the
+// row's scale (as kl_scale; the reference takes the kernel's rounded lq - lp).
+BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_through_the_buffer, T, float_types) {
+    namespace dt = gendiv::detail;
+    constexpr std::size_t W = dt::batch_t<T>::size, S = dt::short_row;
+    std::vector<std::array<std::size_t, 2>> shapes;
+    for (std::size_t D : {std::size_t(1), W - 1, W, W + 1, 2 * W + 3, std::size_t(100), S - 1, S, S + 1})
+        for (std::size_t B : {1, 2, 11, 23, 64}) shapes.push_back({B, D});
+    shapes.push_back({1400, 100});  // 140 000 values: the chunks run on the OpenMP team
+    static_assert(1400 * 100 >= dt::parallel_threshold);
+    std::uint64_t seed = 700;
+    for (const auto& [B, D] : shapes) {
+        const xt::xarray<T> mq = uniform<T>({B, D}, -2, 2, ++seed), mp = uniform<T>({B, D}, -2, 2, ++seed);
+        const xt::xarray<T> lq = uniform<T>({B, D}, -3, 3, ++seed), lp = uniform<T>({B, D}, -3, 3, ++seed);
+        const auto got = gendiv::kl_gaussian_gaussian_analytic(mq, lq, mp, lp);
+        std::vector<T> by_row(B);
+        dt::rows_sum<T>(B, D, by_row.data(), [&](std::size_t i, auto tag) {
+            using V = typename decltype(tag)::type;
+            return dt::kl_normal_fast_fn{}(dt::load<V>(mq.data() + i), dt::load<V>(lq.data() + i),
+                                           dt::load<V>(mp.data() + i), dt::load<V>(lp.data() + i));
+        });
+        const std::string shape = "(" + std::to_string(B) + ", " + std::to_string(D) + ")";
+        for (std::size_t b = 0; b < B; ++b) {
+            BOOST_TEST(got(b) == by_row[b], shape << " row " << b);
+            long double want = 0, scale = 0;
+            for (std::size_t j = 0; j < D; ++j) {
+                const long double d = static_cast<T>(lq(b, j) - lp(b, j));  // the kernel's difference
+                const long double w2 = std::pow(static_cast<long double>(mq(b, j)) - mp(b, j), 2) * expl(-static_cast<long double>(lp(b, j)));
+                want += 0.5L * (expm1l(d) - d) + 0.5L * w2;
+                scale += 0.5L * (std::fabs(expm1l(d)) + std::fabs(d)) + 0.5L * w2;
+            }
+            BOOST_TEST(std::fabs(static_cast<long double>(got(b)) - want) <= 4 * eps_of<T>() * scale,
+                       shape << " row " << b << ": " << got(b) << " against " << static_cast<double>(want));
+        }
+    }
+}
+
 // A variance of 0 (log-variance -inf) makes the KL +inf, never NaN: q a point mass (lq = -inf)
 // or p a point mass (lp = -inf), at the same or another mean.
 BOOST_AUTO_TEST_CASE_TEMPLATE(zero_variance_gives_infinity, T, float_types) {

@@ -248,6 +248,43 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(normal_rows, T, float_types) {
     }
 }
 
+// Below the parallel threshold, rows of W to detail::short_row values are summed through a
+// buffer (likelihood.hpp, detail::rows_sum_flat): for lengths about the batch width W, partial
+// last chunks and the ends of short_row, every row equals the row-by-row sum of the same kernel
+// (detail::rows_sum) bit for bit, and a long double evaluation within 4ε of Σ|terms| (as
+// normal_rows).
+BOOST_AUTO_TEST_CASE_TEMPLATE(normal_short_rows_through_the_buffer, T, float_types) {
+    namespace dt = gendiv::detail;
+    constexpr std::size_t W = dt::batch_t<T>::size, S = dt::short_row;
+    std::uint64_t seed = 800;
+    for (std::size_t D : {std::size_t(1), W - 1, W, W + 1, 2 * W + 3, std::size_t(100), S - 1, S, S + 1})
+        for (std::size_t B : {1, 2, 11, 23, 64}) {
+            const xt::xarray<T> mu = uniform<T>({B, D}, -2, 2, ++seed), z = uniform<T>({B, D}, -3, 3, ++seed);
+            const xt::xarray<T> lv = uniform<T>({B, D}, -4, 4, ++seed);
+            const auto got = gendiv::log_likelihood_normal(mu, lv, z);
+            std::vector<T> by_row(B);
+            dt::rows_sum<T>(B, D, by_row.data(), [&](std::size_t i, auto tag) {
+                using V = typename decltype(tag)::type;
+                return dt::normal_fn{}(dt::load<V>(mu.data() + i), dt::load<V>(lv.data() + i),
+                                       dt::load<V>(z.data() + i));
+            });
+            const std::string shape = "(" + std::to_string(B) + ", " + std::to_string(D) + ")";
+            for (std::size_t b = 0; b < B; ++b) {
+                BOOST_TEST(got(b) == by_row[b], shape << " row " << b);
+                long double want = 0, scale = 0;
+                for (std::size_t j = 0; j < D; ++j) {
+                    const long double half_w2 =
+                        0.5L * std::pow(static_cast<long double>(z(b, j)) - mu(b, j), 2) * expl(-static_cast<long double>(lv(b, j)));
+                    const long double half_c = 0.5L * (1.8378770664093454835606594728112353L + lv(b, j));  // ½(log 2π + lv)
+                    want -= half_c + half_w2;
+                    scale += std::fabs(half_c) + half_w2;
+                }
+                BOOST_TEST(std::fabs(static_cast<long double>(got(b)) - want) <= 4 * eps_of<T>() * scale,
+                           shape << " row " << b << ": " << got(b) << " against " << static_cast<double>(want));
+            }
+        }
+}
+
 // A batch of at least detail::parallel_threshold values runs its rows on the OpenMP team
 // (detail::parallel_for / parallel_all); each row alone runs serially. Rows are independent, so
 // the two give the same bits; a bad target in any row, on any thread, is still found.
