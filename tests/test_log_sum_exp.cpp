@@ -237,8 +237,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(blocked_long_rows, T, float_types) {
     }
 }
 
-// A long row is summed in one pass with a fixed shift c (the maximum of its first batch, or of
-// its first block when that batch is all -inf) while each block's maximum is taken alongside; a
+// A long row is summed in one pass with a fixed shift c (the maximum of its first lse_first
+// values, or of its first block when those are all -inf) while each block's maximum is taken alongside; a
 // block climbing more than detail::lse_margin above c is summed again with its own maximum.
 // Rows that climb steadily (a new shift every few blocks), that fall, that start with -inf
 // padding, or whose first block is all -inf, against a long double two-pass reference; their
@@ -256,7 +256,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(long_rows_shift_and_climb, T, float_types) {
         const double t = static_cast<double>(i) / static_cast<double>(n);
         climb[i] = static_cast<T>(400.0 * t + d(gen));  // climbs 400 over the row: c moves ~6 times
         fall[i] = static_cast<T>(-400.0 * t + d(gen));
-        padded[i] = i < 20 ? -inf : static_cast<T>(d(gen) - 100);  // the first batch all -inf
+        padded[i] = i < gendiv::detail::lse_first + 6 ? -inf : static_cast<T>(d(gen) - 100);  // the first lse_first values all -inf
         late[i] = i < gendiv::detail::lse_block + 3 ? -inf : static_cast<T>(d(gen) + 70);  // first block too
     }
     for (const auto* row : {&climb, &fall, &padded, &late}) {

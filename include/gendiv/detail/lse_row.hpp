@@ -101,6 +101,14 @@ inline constexpr std::size_t lse_block = 1024;
 template <class T>
 inline constexpr T lse_margin = T(4);
 
+/// A long row's first shift is the maximum of its first this many values (lse_row_parts): closer
+/// to the first block's maximum than one batch's, so that fewer rows sum their first block twice
+/// (rows of 10^4 floats: uniform over a range of 50, 2.8 % of the blocks with one batch of 16
+/// floats, 0.05 % with 64 values; normal with σ = 3, 9.0 % and 6.2 %). log_mean_exp over 10^7
+/// values in rows of 10^4, 2 threads, 20 alternating rounds in one process: uniform float
+/// 1.28 -> 1.17 ms, double 2.95 -> 2.76 ms; normal float 1.37 -> 1.30 ms, double 3.16 -> 3.08 ms.
+inline constexpr std::size_t lse_first = 64;
+
 /// lse_row_parts for rows whose maximum is not finite (some value is +inf or NaN, or every value
 /// is -inf): each block's maximum is taken with a NaN mask, a +inf ends the sums.
 template <class T>
@@ -159,7 +167,7 @@ inline lse_parts<T> lse_short_row_parts(const T* p, std::size_t n, T m) {
 ///
 /// A long row (more than lse_block values) is read once: each block's Σ exp(x - c) and maximum
 /// come from one pass (shifted_exp_sum_and_max) with a fixed shift c, the maximum of the row's
-/// first batch (of its first block when that batch is all -inf). The shift need not be the
+/// first lse_first values (of its first block when those are all -inf). The shift need not be the
 /// maximum: a block reaching at most lse_margin above it is summed with it, a block reaching
 /// further is summed again with its own maximum as the new shift, and the result is returned
 /// relative to the true maximum, s·e^{c - m} computed in double.
@@ -175,8 +183,7 @@ GENDIV_NOINLINE lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
     // in double. A block whose maximum exceeds c by more than lse_margin is summed again with
     // its own maximum as the new shift (once per climb of the running maximum by more than
     // lse_margin: rare after the first block).
-    constexpr std::size_t W = simd_enabled ? batch_t<T>::size : 1;
-    T c = row_max_unchecked(p, W);  // the first batch's maximum, else the first block's
+    T c = row_max_unchecked(p, lse_first);  // the first values' maximum, else the first block's
     if (!(c > -infinity<T>() && c < infinity<T>())) c = row_max_unchecked(p, lse_block);
     if (!(c > -infinity<T>() && c < infinity<T>())) return lse_row_parts_careful(p, n);
     T m = c;  // the maximum so far
