@@ -275,6 +275,38 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_through_the_buffer, T, float_types) {
     }
 }
 
+// Gradients run row by row with each row's tail as one batch overlapping the last full one
+// (detail::rows_for, simd_for_overlapping): for lengths about the batch width W and beyond, every
+// element of every row, the tail's included, against the closed forms in long double
+// (∂mq = u(mq - mp)e^{-lp} = -∂mp, ∂lq = ½u expm1(δ), ∂lp = -½u(expm1(δ) + w²)), with the budgets
+// of check_kl_row (δ the kernel's rounded lq - lp).
+BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_gradient_rows_of_every_length, T, float_types) {
+    constexpr std::size_t W = gendiv::detail::batch_t<T>::size;
+    const double eps = eps_of<T>();
+    std::uint64_t seed = 900;
+    for (std::size_t D : {std::size_t(1), W - 1, W, W + 1, 2 * W - 1, 2 * W + 3, std::size_t(100)})
+        for (std::size_t B : {1, 3, 17}) {
+            const xt::xarray<T> mq = uniform<T>({B, D}, -2, 2, ++seed), mp = uniform<T>({B, D}, -2, 2, ++seed);
+            const xt::xarray<T> lq = uniform<T>({B, D}, -3, 3, ++seed), lp = uniform<T>({B, D}, -3, 3, ++seed);
+            const xt::xarray<T> u = uniform<T>({B}, 0.5, 2, ++seed);
+            const auto g = gendiv::kl_gaussian_gaussian_analytic_grad(mq, lq, mp, lp, u);
+            for (std::size_t b = 0; b < B; ++b)
+                for (std::size_t j = 0; j < D; ++j) {
+                    const std::string at = "(" + std::to_string(B) + ", " + std::to_string(D) + ") [" +
+                                           std::to_string(b) + ", " + std::to_string(j) + "]";
+                    const long double ub = u(b), gap = static_cast<long double>(mq(b, j)) - mp(b, j);
+                    const long double e = expl(-static_cast<long double>(lp(b, j)));
+                    const long double em1 = expm1l(static_cast<T>(lq(b, j) - lp(b, j)));
+                    const long double half_w2 = 0.5L * gap * gap * e;
+                    check_close<T>(g.mu_q(b, j), static_cast<double>(ub * gap * e), 4 * eps, at + " d_mu_q");
+                    check_close<T>(g.mu_p(b, j), static_cast<double>(-ub * gap * e), 4 * eps, at + " d_mu_p");
+                    check_close<T>(g.logvar_q(b, j), static_cast<double>(0.5L * ub * em1), 2 * eps, at + " d_logvar_q");
+                    check_abs<T>(g.logvar_p(b, j), static_cast<double>(-ub * (0.5L * em1 + half_w2)),
+                                 4 * eps * static_cast<double>(ub * (std::fabs(0.5L * em1) + half_w2)), at + " d_logvar_p");
+                }
+        }
+}
+
 // A variance of 0 (log-variance -inf) makes the KL +inf, never NaN: q a point mass (lq = -inf)
 // or p a point mass (lp = -inf), at the same or another mean.
 BOOST_AUTO_TEST_CASE_TEMPLATE(zero_variance_gives_infinity, T, float_types) {
