@@ -159,9 +159,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(raised_below_is_exp_above_minus_708, V, both_reduc
     // exp_raised_below (the log-sum-exp terms): on (-708, 708) bit for bit gendiv's exp where it
     // takes exp_taylor, and within 1.3 ulp of e^x (1.22 measured) where it takes
     // exp_table16_sum_term (the sweep and the reduction's switch points as in
-    // within_one_ulp_over_the_fast_path); e^0 = 1 exactly; e^-708 within an ulp at -708 and for anything below (-inf included), NaN for NaN,
-    // and no lane affects another. (gendiv's exp sends a batch holding -708 to xsimd::exp, so
-    // -708 itself is compared with long double, not with that exp.)
+    // within_one_ulp_over_the_fast_path); e^0 = 1 exactly; e^-708 within an ulp at -708 and for
+    // anything below (-inf included), NaN for NaN, and no lane affects another. (gendiv's exp
+    // sends a batch holding -708 to xsimd::exp, so -708 itself is compared with long double, not
+    // with that exp.)
     std::vector<double> xs;
     for (long i = -99999; i < 100000; ++i) xs.push_back(708.0 * static_cast<double>(i) / 1e5);
     for (long i = -20000; i <= 20000; ++i) xs.push_back(static_cast<double>(i) * 1e-6);  // near 0

@@ -203,8 +203,8 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16(const xsimd::batch<doub
 }
 
 /// e^x for |x| < 708 to about one ulp (at most 1.22 ulp over test_simd_exp's 2.6e6 points), for
-/// the terms of a sum, whose own rounding is of that order (AVX-512): exp_table16 without the tail of
-/// 2^(j/16) (its rounding, at most half an ulp, stays in the result) and with e^r - 1 of degree
+/// the terms of a sum, whose own rounding is of that order (AVX-512): exp_table16 without the
+/// tail of 2^(j/16) (its rounding, at most half an ulp, stays in the result) and with e^r - 1 of degree
 /// six instead of seven, r + r^2 (c2 + c3 r + c4 r^2 + c5 r^3 + c6 r^4) with the Chebyshev
 /// interpolant's coefficients on |r| <= ln 2 / 32 (relative error 2.8e-17 before rounding;
 /// tests/reference/simd_exp_constants.py). Fourteen operations instead of seventeen: Σ e^(x - m)
@@ -244,19 +244,12 @@ inline constexpr float exp_fast_low_f = -87.3f;
 inline constexpr float exp_fast_high_f = 88.7f;
 
 #if defined(__AVX512F__)
-/// e^x for a batch of 16 floats with -87.3 < x < 88.7 (AVX-512), as exp_table16 for double: k the
-/// nearest integer to 16 x / ln 2 (adding 1.5 * 2^23 leaves k + 2^22 in the significand's bits),
-/// r = x - k ln 2 / 16 in two FMAs (ln 2 / 16 as the float c_hi nearest it and c_lo = ln 2 / 16 -
-/// c_hi; x - k c_hi is exact, a multiple of 2^-28 below 2^-5), e^r - 1 = r + r^2 (1/2! + r/3! +
-/// r^2/4!) (the Taylor tail after r^4/4! is below 4e-11 relative for |r| <= ln 2 / 32), and
-/// e^x = s + s (e^r - 1 + tail_j) with s = hi_j 2^⌊k/16⌋ from one 32-bit add. Each table is one
-/// register, indexed by the low four bits of each lane (vpermd / vpermps). Without the tail the
-/// error reached 1.06 ulp, with a cubic 0.68 ulp; as written 0.538 ulp over every float in
-/// range.
+/// The float reduction of exp_table16 and exp_table16_sum_term (below): r = x - k ln 2 / 16, the
+/// bits of the shifted sum that hold k, and the scale hi_j 2^⌊k/16⌋.
 template <class A>
 struct exp_reduction_f {
-    xsimd::batch<float, A> r;  // x - k ln 2 / 16
-    __m512i kb;                // the bits of k + 1.5 * 2^23
+    xsimd::batch<float, A> r;      // x - k ln 2 / 16
+    __m512i kb;                    // the bits of k + 1.5 * 2^23
     xsimd::batch<float, A> scale;  // hi_j 2^⌊k/16⌋
 };
 template <class A>
@@ -270,6 +263,15 @@ GENDIV_ALWAYS_INLINE exp_reduction_f<A> reduce16_with_scale(const xsimd::batch<f
     return {fused_fma(kf, B(0x1.05c61p-33f), fused_fma(kf, B(-0x1.62e43p-5f), x)), kb,
             B(_mm512_castsi512_ps(_mm512_add_epi32(entry, _mm512_slli_epi32(kb, 19))))};
 }
+/// e^x for a batch of 16 floats with -87.3 < x < 88.7 (AVX-512), as exp_table16 for double: k the
+/// nearest integer to 16 x / ln 2 (adding 1.5 * 2^23 leaves k + 2^22 in the significand's bits),
+/// r = x - k ln 2 / 16 in two FMAs (ln 2 / 16 as the float c_hi nearest it and c_lo = ln 2 / 16 -
+/// c_hi; x - k c_hi is exact, a multiple of 2^-28 below 2^-5), e^r - 1 = r + r^2 (1/2! + r/3! +
+/// r^2/4!) (the Taylor tail after r^4/4! is below 4e-11 relative for |r| <= ln 2 / 32), and
+/// e^x = s + s (e^r - 1 + tail_j) with s = hi_j 2^⌊k/16⌋ from one 32-bit add. Each table is one
+/// register, indexed by the low four bits of each lane (vpermd / vpermps). Without the tail the
+/// error reached 1.06 ulp, with a cubic 0.68 ulp; as written 0.538 ulp over every float in
+/// range.
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
@@ -283,8 +285,8 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16(const xsimd::batch<float
 /// exp_table16_sum_term for float: no tail, and e^r - 1 = r + r^2 (c2 + c3 r), the Chebyshev
 /// interpolant's coefficients (relative error 4.7e-9 before rounding,
 /// tests/reference/simd_exp_constants.py). At most 1.019 ulp over every float of the fast range
-/// (tests/test_simd_exp.cpp, float_exhaustive); eleven operations instead of fourteen: Σ e^(x - m) over 2048 floats in L1 0.188 -> 0.149 ns per value
-/// on one core. e^0 is 1 exactly.
+/// (tests/test_simd_exp.cpp, float_exhaustive); eleven operations instead of fourteen: Σ e^(x - m)
+/// over 2048 floats in L1 0.188 -> 0.149 ns per value on one core. e^0 is 1 exactly.
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16_sum_term(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
