@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <xtensor/xadapt.hpp>
+#include <xtensor/xbuilder.hpp>
 #include <xtensor/xview.hpp>
 
 #include "gendiv/kl.hpp"
@@ -143,19 +144,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(log_variance_term_is_within_six_ulp, T, float_type
         for (int k = 39; k >= 0; --k) p = p * d + terms[k];
         return 0.5L * d * d * p;
     };
-    double worst = 0, at = 0;
-    const auto check = [&](T d, T got) {
+    struct worst_seen {
+        double ulp = 0, at = 0;
+    } term, fast;  // half_expm1_minus_x_fn; kl_normal_fast_fn
+    const auto check = [&](T d, T got, worst_seen& w) {
         const long double ref = truth(static_cast<long double>(d));
         if (!(ref < static_cast<long double>(std::numeric_limits<T>::max()))) return;
         const double err = ref == 0 ? (got == 0 ? 0.0 : 1e9) : gendiv::test::ulp_error(ref, got);
-        if (err > worst) {
-            worst = err;
-            at = d;
-        }
+        if (err > w.ulp) w = {err, static_cast<double>(d)};
     };
     std::vector<T> ds;
     for (long i = -800000; i <= 800000; ++i) ds.push_back(static_cast<T>(1e-5 * static_cast<double>(i)));
-    for (const T s : {T(1), T(1.5), T(2)})
+    // Ulp by ulp across the switches of half_expm1_minus_x_fn (|d| = 1, 1.5) and of the table form:
+    // k = 0 / ±1 and ±1 / ±2 (|d| = L/2, 3L/2 with L = ln 2 / 16, where the leading terms cancel
+    // most), s = 2^(k/16) below 1/2 (d = -0.72), and the end of exact (s - 1) - k c_hi (|d| = 1.25).
+    for (const T s : {T(1), T(1.5), T(2), T(0.0216608494), T(0.0649825482), T(0.72), T(1.25)})
         for (const T sign : {T(1), T(-1)}) {
             T d = sign * s;
             for (int k = 0; k < 2000; ++k) d = std::nextafter(d, T(0));
@@ -163,6 +166,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(log_variance_term_is_within_six_ulp, T, float_type
         }
     const T top = std::is_same_v<T, float> ? T(89.5) : T(710.5);
     for (T d = T(-750); d < top; d += T(0.0137)) ds.push_back(d);
+    for (T d = T(-700); d < T(-699); d += T(0.001)) ds.push_back(d);  // the table form's ends
+    for (T d = T(699); d < T(700); d += T(0.001)) ds.push_back(d);
     // Where the beyond form changes from e^d to e^{d/2}·e^{d/2} (d = 708 in double, 88 in float).
     if constexpr (std::is_same_v<T, double>)
         for (double d = 707.9; d < 708.1; d += 1e-4) ds.push_back(d);
@@ -170,29 +175,43 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(log_variance_term_is_within_six_ulp, T, float_type
         for (float d = 87.9f; d < 88.1f; d = std::nextafter(d, 89.0f)) ds.push_back(d);
     while (ds.size() % B::size) ds.push_back(T(0));
     // The term alone, and through the host KL kernel (mq = mp, lp = 0: KL = ½φ(lq)), whose
-    // double batches take e^δ on exp's fast path with the argument clamped at 708.
+    // batches take e^δ on exp's fast path with the argument clamped at 708, or (double on
+    // AVX-512) half_expm1_minus_x_table16, defined for |δ| < 700 only (kl_analytic_rows checks).
+    namespace dt = gendiv::detail;
     const B zero(T(0));
+    const auto in_fast_domain = [](T d) {
+        return !dt::half_phi_table<B> || std::fabs(d) < static_cast<T>(dt::half_phi_table_bound);
+    };
     for (std::size_t i = 0; i < ds.size(); i += B::size) {
         alignas(64) T lanes[B::size], kl[B::size];
         const B d = B::load_unaligned(&ds[i]);
-        gendiv::detail::half_expm1_minus_x_fn{}(d).store_aligned(lanes);
-        gendiv::detail::kl_normal_fast_fn{}(zero, d, zero, zero).store_aligned(kl);
+        dt::half_expm1_minus_x_fn{}(d).store_aligned(lanes);
+        dt::kl_normal_fast_fn{}(zero, d, zero, zero).store_aligned(kl);
         for (std::size_t k = 0; k < B::size; ++k) {
-            check(ds[i + k], lanes[k]);
-            check(ds[i + k], kl[k]);
-            check(ds[i + k], gendiv::detail::half_expm1_minus_x_fn{}(ds[i + k]));
+            check(ds[i + k], lanes[k], term);
+            if (in_fast_domain(ds[i + k])) check(ds[i + k], kl[k], fast);
+            check(ds[i + k], dt::half_expm1_minus_x_fn{}(ds[i + k]), term);
         }
     }
-    // Where ½φ overflows: +inf, also where the fast kernel clamps e^{δ/2}'s argument (δ ≥ 1416).
+    // Where ½φ overflows: +inf from the term, and from the KL of a row of W such δ (one batch, the
+    // row's check sending it to the general kernel where the fast one does not hold).
     const T inf = std::numeric_limits<T>::infinity();
+    const auto kl_row_of = [](T d) {
+        const xt::xtensor<T, 2> zeros = xt::zeros<T>({std::size_t(1), B::size}), lq = xt::full_like(zeros, d);
+        return gendiv::kl_gaussian_gaussian_analytic(zeros, lq, zeros, zeros)(0);
+    };
     for (const T d : {T(89.5), T(711), T(1415.9), T(1416), T(1416.1), T(3000), T(1e30), inf}) {
         if (std::is_same_v<T, double> && d < T(711)) continue;  // finite in double
-        BOOST_TEST(gendiv::detail::half_expm1_minus_x_fn{}(B(d)).get(0) == inf, "d = " << d);
-        BOOST_TEST(gendiv::detail::kl_normal_fast_fn{}(zero, B(d), zero, zero).get(0) == inf, "d = " << d);
+        BOOST_TEST(dt::half_expm1_minus_x_fn{}(B(d)).get(0) == inf, "d = " << d);
+        BOOST_TEST(kl_row_of(d) == inf, "d = " << d);
+        if (in_fast_domain(d))
+            BOOST_TEST(dt::kl_normal_fast_fn{}(zero, B(d), zero, zero).get(0) == inf, "d = " << d);
     }
-    BOOST_TEST(std::isnan(gendiv::detail::kl_normal_fast_fn{}(zero, B(std::numeric_limits<T>::quiet_NaN()), zero, zero).get(0)));
-    BOOST_TEST_MESSAGE("½φ(d): max " << worst << " ulp at d = " << at);
-    BOOST_TEST(worst <= 6.0, "max error " << worst << " ulp at d = " << at);
+    BOOST_TEST(std::isnan(kl_row_of(std::numeric_limits<T>::quiet_NaN())));
+    BOOST_TEST_MESSAGE("½φ(d): max " << term.ulp << " ulp at d = " << term.at << "; in the fast KL kernel "
+                                     << fast.ulp << " ulp at d = " << fast.at);
+    BOOST_TEST(term.ulp <= 6.0, "max error " << term.ulp << " ulp at d = " << term.at);
+    BOOST_TEST(fast.ulp <= 6.0, "fast KL kernel: max error " << fast.ulp << " ulp at d = " << fast.at);
 }
 
 // The host path takes a kernel without exp's range test while every |lp| < 1416 (174 in float)
@@ -229,6 +248,39 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_rows_beside_a_huge_prior_log_variance, T,
             BOOST_TEST(std::isnan(got(r)));
         else if (!std::isfinite(static_cast<T>(want)))
             BOOST_TEST(got(r) == inf, "big = " << big);
+        else
+            check_close(got(r), static_cast<T>(want), 4 * eps_of<T>(), "big = " + std::to_string(big));
+    }
+}
+
+// Double batches on AVX-512 take ½φ(lq - lp) from half_expm1_minus_x_table16, which holds for
+// |lq - lp| < 700 only; kl_analytic_rows checks that beside |lp| (rows_sum_checked_flat) and
+// computes every row again with the general kernel otherwise. One row with such a difference
+// just inside, at or beyond the bound must get its own value, and leave the others as they were.
+// (Float and other architectures take no such bound; the same rows must come out right there.)
+BOOST_AUTO_TEST_CASE_TEMPLATE(analytic_rows_beside_a_huge_log_variance_difference, T, float_types) {
+    const std::size_t B = 40, D = 37, r = 17;
+    const xt::xarray<T> mq = uniform<T>({B, D}, -3, 3, 71), mp = uniform<T>({B, D}, -3, 3, 72);
+    const xt::xarray<T> lq = uniform<T>({B, D}, -30, 30, 73), lp = uniform<T>({B, D}, -30, 30, 74);
+    const auto base = gendiv::kl_gaussian_gaussian_analytic(mq, lq, mp, lp);
+    const T edge = static_cast<T>(gendiv::detail::half_phi_table_bound);
+    BOOST_TEST(edge == T(700));
+    for (const T big : {edge - T(0.5), -(edge - T(0.5)), edge, -edge, edge + 1, -(edge + 1), T(705), T(-750)}) {
+        xt::xarray<T> mq2 = mq, lq2 = lq, mp2 = mp, lp2 = lp;
+        for (std::size_t j = 0; j < D; ++j) {  // row r: q = N(0, e^big) at j = 3, else N(0, 1); p = N(j % 2, 1)
+            mq2(r, j) = 0;
+            lq2(r, j) = j == 3 ? big : 0;
+            mp2(r, j) = static_cast<T>(j % 2);
+            lp2(r, j) = 0;
+        }
+        const auto got = gendiv::kl_gaussian_gaussian_analytic(mq2, lq2, mp2, lp2);
+        for (std::size_t b = 0; b < B; ++b)
+            if (b != r) check_close(got(b), base(b), 4 * eps_of<T>(), "row " + std::to_string(b));
+        // ½ per odd j (mean gap 1, unit variances) and ½φ(big) at j = 3
+        const long double b3 = static_cast<long double>(big);
+        const long double want = 0.5L * static_cast<long double>((D - 1) / 2) + 0.5L * (expm1l(b3) - b3);
+        if (!std::isfinite(static_cast<T>(want)))
+            BOOST_TEST(got(r) == std::numeric_limits<T>::infinity(), "big = " << big);
         else
             check_close(got(r), static_cast<T>(want), 4 * eps_of<T>(), "big = " + std::to_string(big));
     }

@@ -223,7 +223,61 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16_sum_term(const xsimd::b
     const B scale = table16_scale<A>(_mm512_castpd_si512(red.shifted));
     return fused_fma(scale, em1, scale);
 }
+/// ½φ(d) = ½(e^d - 1 - d) for |d| < 700 with no range test and one reduction for every d (AVX-512):
+/// the exp_table16 reduction d = kL + r, L = ln 2 / 16, with 2^(k/16) = s (1 + tail) from its
+/// tables and e^r = 1 + r + q(r). With kL = k c_hi + k c_lo (fdlibm's split of ln 2, over 16),
+/// r0 = d - k c_hi is exact (see reduce_by_ln2_over) and r = r0 - k c_lo, so
+///   φ = s(1 + tail)(1 + r + q) - 1 - k c_hi - k c_lo - r
+///     = [(s - 1) - k c_hi] + (s - 1) r0 + s [q + tail (1 + r + q) - k c_lo]
+/// (the k c_lo of (s - 1) r and that of -r - k c_lo combine into -s k c_lo). s - 1 is exact for s
+/// in [1/2, 2^53] (d > -0.72), and (s - 1) - k c_hi exact by Sterbenz's lemma for |d| < 1.25,
+/// where (e^{kL} - 1) / kL stays within [1/2, 2]; the FMA of (s - 1) r0 and that difference then
+/// rounds once, at the magnitude of φ. So near 0 (k = 0: s = 1, tail = 0) the result is
+/// r^2 P(r) as the series gives it, and across k = ±1, where the first two terms cancel to about
+/// φ/30, no rounding of theirs remains; beyond |d| = 1 the terms have one sign, or cancel no more
+/// than e/(e - 2). About two dozen vector operations where half_expm1_minus_x_fn's series beside
+/// its exp form, both evaluated and one selected per lane, took about fifty: KL over 10^7 doubles
+/// on 2 threads 15.6 -> 12.5 ms (docs/benchmarks.md). At most 3.54 ulp (at d = -L/2; test_kl,
+/// log_variance_term_is_within_six_ulp) where half_expm1_minus_x_fn reaches 4.11. (The
+/// polynomial at the exact r0, with e^{-k c_lo} expanded apart, lost 1.7e-14 at d = 700, where
+/// k c_lo = 1.9e-7, unless expanded to second order, one operation more.) NaN, ±inf and
+/// |d| >= 700 are not handled: kl_analytic_rows checks |d| < 700 for each row.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<double, A> half_expm1_minus_x_table16(const xsimd::batch<double, A>& d) noexcept {
+    using B = xsimd::batch<double, A>;
+    constexpr double c_hi = 0x1.62e42feep-1 / 16, c_lo = 0x1.a39ef35793c76p-33 / 16;
+    const B shift(0x1.8p52);
+    const B shifted = fused_fma(d, B(0x1.71547652b82fep0 * 16), shift);  // k + 1.5 * 2^52
+    const B kd = shifted - shift;
+    const B r0 = fused_fma(kd, B(-c_hi), d);  // exact
+    const B r = fused_fma(kd, B(-c_lo), r0);
+    // q = e^r - 1 - r to q's own precision: one term more than exp_table16's e^r - 1, whose tail
+    // after r^7/7! is 1.3e-18 of e^r but would be 5e-15 of q; after r^8/8! it is 1.2e-17 of q.
+    const B r2 = r * r;
+    const B q01 = fused_fma(B(0x1.5555555555555p-3), r, B(0.5));                    // 1/3!, 1/2!
+    const B q23 = fused_fma(B(0x1.1111111111111p-7), r, B(0x1.5555555555555p-5));   // 1/5!, 1/4!
+    const B q45 = fused_fma(B(0x1.a01a01a01a01ap-13), r, B(0x1.6c16c16c16c17p-10));  // 1/7!, 1/6!
+    const B q = r2 * fused_fma(fused_fma(fused_fma(B(0x1.a01a01a01a01ap-16), r2, q45), r2, q23), r2, q01);
+    const __m512i kb = _mm512_castpd_si512(shifted);
+    const B s = table16_scale<A>(kb);
+    const B tail(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_tail), kb,
+                                        _mm512_load_pd(exp2_sixteenths_tail + 8)));
+    const B sm1 = s - B(1.0);
+    const B lead = fused_fma(sm1, r0, fused_fma(kd, B(-c_hi), sm1));
+    const B small = fused_fma(kd, B(-c_lo), fused_fma(tail, r, tail));  // tail (1 + r) - k c_lo
+    return B(0.5) * fused_fma(s, fused_fma(tail, q, q + small), lead);
+}
 #endif
+
+/// Whether batches of type V take half_expm1_minus_x_table16 (double on AVX-512), and the bound
+/// on |d| below which it holds.
+template <class V>
+inline constexpr bool half_phi_table = false;
+#if defined(__AVX512F__)
+template <class A>
+inline constexpr bool half_phi_table<xsimd::batch<double, A>> = std::is_base_of_v<xsimd::avx512f, A>;
+#endif
+inline constexpr double half_phi_table_bound = 700.0;
 
 /// The float version of the tables (tests/reference/simd_exp_constants.py): bits of hi_j, the
 /// float nearest 2^(j/16), less j << 19, so that adding k << 19 gives the bits of
