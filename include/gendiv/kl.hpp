@@ -179,10 +179,10 @@ kl_gaussian_gradient<T> kl_mc_grad_impl(const xt::xexpression<EMQ>& mu_q,
 /// its argument inside (-708, 708) and ½φ(δ) keeps e^δ's argument in [-700, 708] itself; 174 for
 /// float, inside (-87.3, 88.7) with ½φ's [-87, 88]. exp's range test guards an out-of-line call,
 /// and around that call g++ 12 kept the loop's constants and accumulators in stack memory.
-/// Batches of double on AVX-512 (half_phi_table) take ½φ(δ) from half_expm1_minus_x_table16,
-/// which also needs |δ| < half_phi_table_bound (700; checked too) and is then the term's only
-/// formula: KL over 10^7 doubles, 2 threads, 15.6 -> 12.5 ms. Scalars (the row tails) take plain
-/// exp.
+/// Batches on AVX-512 (half_phi_table) take ½φ(δ) from half_expm1_minus_x_table16, which also
+/// needs |δ| < half_phi_table_bound (700 for double, 87 for float; checked too) and is then the
+/// term's only formula: KL over 10^7 values, 2 threads, double 15.6 -> 12.5 ms, float 0.83 of
+/// the time. Scalars (the row tails) take plain exp.
 struct kl_normal_fast_fn {
     template <class V>
     GENDIV_ALWAYS_INLINE V operator()(const V& mq, const V& lq, const V& mp, const V& lp) const {
@@ -204,7 +204,8 @@ inline constexpr T kl_fast_lp_bound = sizeof(T) == sizeof(float) ? T(174) : T(14
 
 /// out[b] = Σ_j kl_normal_fn(row b, coordinate j) over (rows × n) row-major arrays. Rows go
 /// through kl_normal_fast_fn while every |lp| < kl_fast_lp_bound, and where its batches take
-/// half_expm1_minus_x_table16 every |lq - lp| < 700 (the check rides along in the same pass);
+/// half_expm1_minus_x_table16 every |lq - lp| < half_phi_table_bound (the check rides along in
+/// the same pass);
 /// when some value is outside, infinite or NaN, every row is computed again with
 /// kl_normal_fn, whose exp handles the whole range. (Float took this path too from 2026-12-02,
 /// when its batches got exp_table16: 10^7 floats on 2 threads, see docs/benchmarks.md.) Rows of
@@ -235,7 +236,7 @@ inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const
 #if !defined(__CUDACC__)
             if constexpr (half_phi_table<V>)
                 return both(fabs(p) < V(kl_fast_lp_bound<T>),
-                            fabs(load<V>(lq + i) - p) < V(half_phi_table_bound));
+                            fabs(load<V>(lq + i) - p) < V(half_phi_table_bound<T>));
             else
 #endif
                 return fabs(p) < V(kl_fast_lp_bound<T>);

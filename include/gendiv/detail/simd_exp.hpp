@@ -269,16 +269,6 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> half_expm1_minus_x_table16(const xs
 }
 #endif
 
-/// Whether batches of type V take half_expm1_minus_x_table16 (double on AVX-512), and the bound
-/// on |d| below which it holds.
-template <class V>
-inline constexpr bool half_phi_table = false;
-#if defined(__AVX512F__)
-template <class A>
-inline constexpr bool half_phi_table<xsimd::batch<double, A>> = std::is_base_of_v<xsimd::avx512f, A>;
-#endif
-inline constexpr double half_phi_table_bound = 700.0;
-
 /// The float version of the tables (tests/reference/simd_exp_constants.py): bits of hi_j, the
 /// float nearest 2^(j/16), less j << 19, so that adding k << 19 gives the bits of
 /// hi_j * 2^⌊k/16⌋; tail: lo_j / hi_j to float precision.
@@ -305,7 +295,12 @@ struct exp_reduction_f {
     xsimd::batch<float, A> r;      // x - k ln 2 / 16
     __m512i kb;                    // the bits of k + 1.5 * 2^23
     xsimd::batch<float, A> scale;  // hi_j 2^⌊k/16⌋
+    xsimd::batch<float, A> kf;     // k
+    xsimd::batch<float, A> r0;     // x - k c_hi, exact
 };
+/// ln 2 / 16 = c_hi_f - c_lo_f: c_hi_f the float nearest it (21 significant bits, so that
+/// x - k c_hi_f is exact), c_lo_f = c_hi_f - ln 2 / 16 to float precision.
+inline constexpr float ln2_16_hi_f = 0x1.62e43p-5f, ln2_16_lo_f = 0x1.05c61p-33f;
 template <class A>
 GENDIV_ALWAYS_INLINE exp_reduction_f<A> reduce16_with_scale(const xsimd::batch<float, A>& x) noexcept {
     using B = xsimd::batch<float, A>;
@@ -314,8 +309,9 @@ GENDIV_ALWAYS_INLINE exp_reduction_f<A> reduce16_with_scale(const xsimd::batch<f
     const B kf = shifted - shift;
     const __m512i kb = _mm512_castps_si512(shifted);
     const __m512i entry = _mm512_permutexvar_epi32(kb, _mm512_load_si512(exp2_sixteenths_bits_f));
-    return {fused_fma(kf, B(0x1.05c61p-33f), fused_fma(kf, B(-0x1.62e43p-5f), x)), kb,
-            B(_mm512_castsi512_ps(_mm512_add_epi32(entry, _mm512_slli_epi32(kb, 19))))};
+    const B r0 = fused_fma(kf, B(-ln2_16_hi_f), x);
+    return {fused_fma(kf, B(ln2_16_lo_f), r0), kb,
+            B(_mm512_castsi512_ps(_mm512_add_epi32(entry, _mm512_slli_epi32(kb, 19)))), kf, r0};
 }
 /// e^x for a batch of 16 floats with -87.3 < x < 88.7 (AVX-512), as exp_table16 for double: k the
 /// nearest integer to 16 x / ln 2 (adding 1.5 * 2^23 leaves k + 2^22 in the significand's bits),
@@ -349,7 +345,39 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> exp_table16_sum_term(const xsimd::ba
     const B em1 = fused_fma(r * r, fused_fma(r, B(0x1.55565cp-3f), B(0x1.000148p-1f)), r);
     return fused_fma(red.scale, em1, red.scale);
 }
+
+/// half_expm1_minus_x_table16 for float (AVX-512), for |d| < 87 (2^(k/16) stays normal and φ
+/// below FLT_MAX): the same formula on the float reduction, with q = r^2 (1/2! + r/3! + r^2/4! +
+/// r^3/5!) (the tail after r^5/5! is 6e-10 of q). Here k c_hi has up to 32 bits, so
+/// (s - 1) - k c_hi, formed by one FMA, is exact only while it needs at most 24 bits of the
+/// 2^-25 grid, that is φ(kL) < 1/2 (|d| < 0.86); beyond it rounds once but no longer cancels.
+template <class A>
+GENDIV_ALWAYS_INLINE xsimd::batch<float, A> half_expm1_minus_x_table16(const xsimd::batch<float, A>& d) noexcept {
+    using B = xsimd::batch<float, A>;
+    const exp_reduction_f<A> red = reduce16_with_scale(d);
+    const B& r = red.r;
+    const B r2 = r * r;
+    const B q = r2 * fused_fma(fused_fma(r, B(1.0f / 120), B(1.0f / 24)), r2, fused_fma(r, B(1.0f / 6), B(0.5f)));
+    const B& s = red.scale;
+    const B tail(_mm512_permutexvar_ps(red.kb, _mm512_load_ps(exp2_sixteenths_tail_f)));
+    const B sm1 = s - B(1.0f);
+    const B lead = fused_fma(sm1, red.r0, fused_fma(red.kf, B(-ln2_16_hi_f), sm1));
+    // tail (1 + r) - k c_lo with c_lo = ln 2 / 16 - c_hi_f = -ln2_16_lo_f
+    const B small = fused_fma(red.kf, B(ln2_16_lo_f), fused_fma(tail, r, tail));
+    return B(0.5f) * fused_fma(s, fused_fma(tail, q, q + small), lead);
+}
 #endif
+
+/// Whether batches of type V take half_expm1_minus_x_table16 (double and float on AVX-512), and
+/// the bound on |d| below which it holds (700 for double, 87 for float).
+template <class V>
+inline constexpr bool half_phi_table = false;
+#if defined(__AVX512F__)
+template <class T, class A>
+inline constexpr bool half_phi_table<xsimd::batch<T, A>> = std::is_base_of_v<xsimd::avx512f, A>;
+#endif
+template <class T>
+inline constexpr T half_phi_table_bound = sizeof(T) == sizeof(float) ? T(87) : T(700);
 
 /// A little below the x from which xsimd 8.1's exp and expm1 return +inf although e^x is still
 /// finite (from 88.3763 in float, 709.4370 in double; e^x overflows only beyond 88.7228 and
