@@ -438,6 +438,42 @@ BOOST_AUTO_TEST_CASE(any_xexpression) {
     static_assert(std::is_same_v<decltype(gendiv::log_sum_exp(f + 1.0f))::value_type, float>);
 }
 
+// detail::lane_max, which reduces the row maxima (in registers on AVX-512), with the largest
+// value in every lane position: a finite maximum among distinct values, +inf, a row of -inf, and
+// a NaN (NaN or one of the lanes, as its callers allow); and row_max_unchecked, which calls it,
+// over rows of W to 4W + 3 values (its four accumulators and the overlapping tail batch) with the
+// maximum at every position. A reduction that skipped a lane or a level fails here.
+BOOST_AUTO_TEST_CASE_TEMPLATE(row_maxima_find_every_position, T, float_types) {
+    namespace dt = gendiv::detail;
+    using B = dt::batch_t<T>;
+    constexpr std::size_t W = B::size;
+    constexpr T t_inf = std::numeric_limits<T>::infinity();
+    for (std::size_t p = 0; p < W; ++p) {
+        alignas(64) T l[W];
+        for (std::size_t k = 0; k < W; ++k) l[k] = -static_cast<T>(k) - T(1.5);
+        l[p] = T(3);
+        BOOST_TEST(dt::lane_max(B::load_aligned(l)) == T(3), "position " << p);
+        l[p] = t_inf;
+        BOOST_TEST(dt::lane_max(B::load_aligned(l)) == t_inf, "position " << p);
+        l[p] = std::numeric_limits<T>::quiet_NaN();
+        const T m = dt::lane_max(B::load_aligned(l));
+        bool one_of_them = std::isnan(m);
+        for (std::size_t k = 0; k < W; ++k) one_of_them = one_of_them || m == l[k];
+        BOOST_TEST(one_of_them, "position " << p << ": " << m);
+    }
+    alignas(64) T all_minus_inf[W];
+    for (auto& v : all_minus_inf) v = -t_inf;
+    BOOST_TEST(dt::lane_max(B::load_aligned(all_minus_inf)) == -t_inf);
+    for (std::size_t n = W; n <= 4 * W + 3; ++n) {
+        std::vector<T> row(n);
+        for (std::size_t p = 0; p < n; ++p) {
+            for (std::size_t k = 0; k < n; ++k) row[k] = -static_cast<T>((k * 7) % 13) - T(0.25);
+            row[p] = T(2);
+            BOOST_TEST(dt::row_max_unchecked(row.data(), n) == T(2), "n = " << n << ", position " << p);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(gradients)

@@ -13,6 +13,10 @@
 
 #include "gendiv/detail/config.hpp"
 
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+#include <immintrin.h>
+#endif
+
 namespace gendiv::detail {
 
 /// Whether the loops below use xsimd batches. In a translation unit that nvcc compiles, the
@@ -314,19 +318,33 @@ inline T row_max_of(const T* p, std::size_t n, F f, bool& has_nan) {
 }
 
 /// The largest lane of a batch (a scalar is its own), reduced as a tree: log2(W) dependent steps
-/// instead of W.
+/// instead of W. On AVX-512 the tree stays in registers (_mm512_reduce_max_pd / _ps: extract the
+/// upper half, max, and so on): through a stack array and scalar compares, as elsewhere, it took
+/// about 35 cycles per row here, and the max pass of log_mean_exp over 64 rows of 200 doubles
+/// 1.19 µs of the kernel's 7.1. A batch holding a NaN gives NaN or one of its lanes (max
+/// instructions return their second operand when either is NaN), as the callers allow.
 template <class V>
 inline auto lane_max(const V& v) {
     if constexpr (std::is_arithmetic_v<V>) {
         return v;
     } else {
         using T = typename V::value_type;
-        constexpr std::size_t W = V::size;
-        alignas(64) T l[W];
-        v.store_aligned(l);
-        for (std::size_t w = W / 2; w >= 1; w /= 2)
-            for (std::size_t k = 0; k < w; ++k) l[k] = l[k + w] > l[k] ? l[k + w] : l[k];
-        return l[0];
+#if defined(__AVX512F__) && !defined(__CUDACC__)
+        if constexpr (std::is_base_of_v<xsimd::avx512f, typename V::arch_type>) {
+            if constexpr (std::is_same_v<T, float>)
+                return _mm512_reduce_max_ps(v);
+            else
+                return _mm512_reduce_max_pd(v);
+        } else
+#endif
+        {
+            constexpr std::size_t W = V::size;
+            alignas(64) T l[W];
+            v.store_aligned(l);
+            for (std::size_t w = W / 2; w >= 1; w /= 2)
+                for (std::size_t k = 0; k < w; ++k) l[k] = l[k + w] > l[k] ? l[k + w] : l[k];
+            return l[0];
+        }
     }
 }
 
