@@ -205,8 +205,7 @@ inline constexpr T kl_fast_lp_bound = sizeof(T) == sizeof(float) ? T(174) : T(14
 /// out[b] = Σ_j kl_normal_fn(row b, coordinate j) over (rows × n) row-major arrays. Rows go
 /// through kl_normal_fast_fn while every |lp| < kl_fast_lp_bound, and where its batches take
 /// half_expm1_minus_x_table16 every |lq - lp| < half_phi_table_bound (the check rides along in
-/// the same pass);
-/// when some value is outside, infinite or NaN, every row is computed again with
+/// the same pass); when some value is outside, infinite or NaN, every row is computed again with
 /// kl_normal_fn, whose exp handles the whole range. (Float took this path too from 2026-12-02,
 /// when its batches got exp_table16: 10^7 floats on 2 threads, see docs/benchmarks.md.) Rows of
 /// at most detail::short_row values go through a buffer (rows_sum_buffered): one harness, 2
@@ -233,13 +232,13 @@ inline void kl_analytic_rows(std::size_t rows, std::size_t n, const T* mq, const
         [&](std::size_t i, auto tag) {
             using V = typename decltype(tag)::type;
             const V p = load<V>(lp + i);
+            const auto lp_ok = fabs(p) < V(kl_fast_lp_bound<T>);
 #if !defined(__CUDACC__)
             if constexpr (half_phi_table<V>)
-                return both(fabs(p) < V(kl_fast_lp_bound<T>),
-                            fabs(load<V>(lq + i) - p) < V(half_phi_table_bound<T>));
+                return both(lp_ok, fabs(load<V>(lq + i) - p) < V(half_phi_table_bound<T>));
             else
 #endif
-                return fabs(p) < V(kl_fast_lp_bound<T>);
+                return lp_ok;
         });
     if (!fast) rows_sum_flat<T>(rows, n, out, exact);
 }

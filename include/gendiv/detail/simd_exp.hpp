@@ -98,11 +98,16 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> fma(const xsimd::batch<float, A>& a,
     return fused_fma(a, b, c);
 }
 
+/// fdlibm's split of ln 2: ln2_hi has 32 significant bits, so k * ln2_hi / N is exact for
+/// |k| < 2^21; ln2_lo = ln 2 - ln2_hi to double precision. Dividing by N = 16 is exact.
+inline constexpr double ln2_hi = 0x1.62e42feep-1, ln2_lo = 0x1.a39ef35793c76p-33;
+
 /// x = k ln 2 / N + r with k the nearest integer to x N / ln 2, for N = 1 or 16: `shifted` holds k
-/// in the low bits of its significand (k + 1.5 * 2^52), r = x - k ln 2 / N.
+/// in the low bits of its significand (k + 1.5 * 2^52), kd = k, r0 = x - k ln2_hi / N (exact) and
+/// r = r0 - k ln2_lo / N.
 template <class A>
 struct exp_reduction {
-    xsimd::batch<double, A> shifted, r;
+    xsimd::batch<double, A> shifted, r, kd, r0;
 };
 template <int N, class A>
 GENDIV_ALWAYS_INLINE exp_reduction<A> reduce_by_ln2_over(const xsimd::batch<double, A>& x) noexcept {
@@ -111,11 +116,10 @@ GENDIV_ALWAYS_INLINE exp_reduction<A> reduce_by_ln2_over(const xsimd::batch<doub
     const B shift(0x1.8p52);
     const B shifted = fused_fma(x, B(0x1.71547652b82fep0 * N), shift);  // k + 1.5 * 2^52
     const B kd = shifted - shift;
-    // fdlibm's split of ln 2: ln2_hi has 32 significant bits, so k * ln2_hi / N is exact for
-    // |k| < 2^21; ln2_lo = ln 2 - ln2_hi to double precision. Dividing by N = 16 is exact.
     // kd (-c) + x rather than fnma(kd, c, x): xsimd writes fnma as fma(0 - kd, c, x), one
     // subtraction more per call, which the compiler may not drop (0 - kd is +0 where -kd is -0).
-    return {shifted, fused_fma(kd, B(-0x1.a39ef35793c76p-33 / N), fused_fma(kd, B(-0x1.62e42feep-1 / N), x))};
+    const B r0 = fused_fma(kd, B(-ln2_hi / N), x);
+    return {shifted, fused_fma(kd, B(-ln2_lo / N), r0), kd, r0};
 }
 
 /// 2^k from `shifted` of reduce_by_ln2_over<1>. The low 12 bits of 1.5 * 2^52's representation
@@ -245,12 +249,9 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> exp_table16_sum_term(const xsimd::b
 template <class A>
 GENDIV_ALWAYS_INLINE xsimd::batch<double, A> half_expm1_minus_x_table16(const xsimd::batch<double, A>& d) noexcept {
     using B = xsimd::batch<double, A>;
-    constexpr double c_hi = 0x1.62e42feep-1 / 16, c_lo = 0x1.a39ef35793c76p-33 / 16;
-    const B shift(0x1.8p52);
-    const B shifted = fused_fma(d, B(0x1.71547652b82fep0 * 16), shift);  // k + 1.5 * 2^52
-    const B kd = shifted - shift;
-    const B r0 = fused_fma(kd, B(-c_hi), d);  // exact
-    const B r = fused_fma(kd, B(-c_lo), r0);
+    constexpr double c_hi = ln2_hi / 16, c_lo = ln2_lo / 16;
+    const exp_reduction<A> red = reduce_by_ln2_over<16>(d);
+    const B &r = red.r, &r0 = red.r0, &kd = red.kd;
     // q = e^r - 1 - r to q's own precision: one term more than exp_table16's e^r - 1, whose tail
     // after r^7/7! is 1.3e-18 of e^r but would be 5e-15 of q; after r^8/8! it is 1.2e-17 of q.
     const B r2 = r * r;
@@ -258,7 +259,7 @@ GENDIV_ALWAYS_INLINE xsimd::batch<double, A> half_expm1_minus_x_table16(const xs
     const B q23 = fused_fma(B(0x1.1111111111111p-7), r, B(0x1.5555555555555p-5));   // 1/5!, 1/4!
     const B q45 = fused_fma(B(0x1.a01a01a01a01ap-13), r, B(0x1.6c16c16c16c17p-10));  // 1/7!, 1/6!
     const B q = r2 * fused_fma(fused_fma(fused_fma(B(0x1.a01a01a01a01ap-16), r2, q45), r2, q23), r2, q01);
-    const __m512i kb = _mm512_castpd_si512(shifted);
+    const __m512i kb = _mm512_castpd_si512(red.shifted);
     const B s = table16_scale<A>(kb);
     const B tail(_mm512_permutex2var_pd(_mm512_load_pd(exp2_sixteenths_tail), kb,
                                         _mm512_load_pd(exp2_sixteenths_tail + 8)));
