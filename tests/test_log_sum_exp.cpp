@@ -323,6 +323,54 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(short_rows_every_position, T, float_types) {
     }
 }
 
+// Short rows run as a pipeline (detail::lse_rows_parts): row b + 1's maximum is taken in the pass
+// of row b's sum, and rows whose maximum is not finite leave the pipeline for the careful path and
+// rejoin it. Every row must still get its own maximum and its own value: here each row's maximum
+// sits at a different position and height, special rows (NaN, +inf, all -inf, one value far above
+// the rest) stand between ordinary ones, first and last, and for rows of lse_block values the 20
+// rows span two of lse_rows' chunks.
+BOOST_AUTO_TEST_CASE_TEMPLATE(pipelined_rows_take_their_own_maxima, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    const std::size_t W = xsimd::batch<T>::size, R = 20;
+    std::mt19937_64 gen(11);
+    std::uniform_real_distribution<double> d(-20, 0);
+    for (const std::size_t n : {std::size_t(1), std::size_t(3), W - 1, W, W + 1, 2 * W + 3, std::size_t(200),
+                                gendiv::detail::lse_block}) {
+        BOOST_TEST_CONTEXT("n = " << n) {
+            xt::xarray<T> x = xt::xarray<T>::from_shape({R, n});
+            for (auto& v : x) v = static_cast<T>(d(gen));
+            for (std::size_t r = 0; r < R; ++r) x(r, (r * 37 + 3) % n) = static_cast<T>(r % 7) - T(3);
+            for (std::size_t i = 0; i < n; ++i) x(6, i) = -inf;  // all -inf: -inf
+            x(0, (5 * n) / 7) = nan;                              // NaN first
+            x(9, n / 2) = nan;                                    // NaN in the middle
+            x(10, n - 1) = inf;                                   // +inf after a NaN row
+            x(13, (3 * n) / 4) = T(60);                           // far above the other rows
+            x(R - 1, n / 3) = nan;                                // NaN last
+            const auto l = gendiv::log_sum_exp(x);
+            const auto lm = gendiv::log_mean_exp(x);
+            for (std::size_t r = 0; r < R; ++r) {
+                BOOST_TEST_CONTEXT("row " << r) {
+                    if (r == 0 || r == 9 || r == R - 1) {
+                        BOOST_TEST(std::isnan(l(r)));
+                        BOOST_TEST(std::isnan(lm(r)));
+                    } else if (r == 10) {
+                        BOOST_TEST(l(r) == inf);
+                    } else if (r == 6) {
+                        BOOST_TEST(l(r) == -inf);
+                        BOOST_TEST(lm(r) == -inf);
+                    } else {
+                        std::vector<T> row(n);
+                        for (std::size_t i = 0; i < n; ++i) row[i] = x(r, i);
+                        const double want = lse_long_double(row);
+                        // m exact, n terms within ~1 ulp each, summed: 4nε absolute on log s
+                        BOOST_TEST(std::abs(static_cast<double>(l(r)) - want) <= 4.0 * n * eps_of<T>() * (1 + std::abs(want)));
+                    }
+                }
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(terms_far_below_the_maximum_add_nothing, T, float_types) {
     // Terms e^{x - m} that underflow (x - m below -708 in double, -104 in float, -inf) add nothing
     // to a sum ≥ 1: the double path evaluates them as e^-708 (exp_raised_below), which must not

@@ -9,9 +9,10 @@
 // row maximum keeps every exp in [0, 1], so no finite input overflows (Blanchard, Higham and
 // Higham, "Accurately computing the log-sum-exp and softmax functions", IMA J. Numer. Anal. 2021).
 //
-// On a CPU a row of at most 1024 values is read twice (max, then the sum of exp): it sits in L1
-// after the first pass, and the two-pass loop vectorizes with one exp per element, where a
-// one-pass (max, sum) update needs two (TOOLCHAIN.md, pitfall 6). A longer row is read once, in
+// On a CPU a row of at most 1024 values is read twice (max, then the sum of exp, with the next
+// row's max taken in the same pass): it sits in L1 after the first pass, and the two-pass loop
+// vectorizes with one exp per element, where a one-pass (max, sum) update needs two
+// (TOOLCHAIN.md, pitfall 6). A longer row is read once, in
 // blocks of 1024: each block's sum of exp(x - c) with a fixed shift c (the first 64 values' maximum)
 // and its maximum in the same pass, and a block that climbs more than 4 above c summed again
 // with a new shift; the sum is brought back to the true maximum in double at the end
