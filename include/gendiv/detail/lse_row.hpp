@@ -60,37 +60,18 @@ inline T shifted_exp_sum(const T* p, std::size_t n, T m) {
     });
 }
 
-/// Σ_i exp(x_i - c) over n values and, in the same pass, their maximum mx (as row_max_unchecked:
-/// NaN or some value when they hold a NaN). c need not be the maximum: the caller bounds the
-/// exponents by checking mx - c afterwards.
+/// Σ_i exp(x_i - c) over the n values at p and, in the same pass, the maximum qmax of the n
+/// values at q (as row_max_unchecked: NaN or some value when they hold a NaN). Two uses: q = p, a
+/// long row's block, summed with a shift c that need not be its maximum (the caller bounds the
+/// exponents by checking qmax - c afterwards); and q the next row, in the pipeline of
+/// lse_rows_parts, whose sum needs that row's maximum. (With q = p the compiler loads each batch
+/// once: the two loads read the same address with no store between them.)
 ///
 /// Flattened, so that simd_sum's loop is inlined here and the running maximum mb, which its
 /// lambda captures by reference, stays in a register: with simd_sum out of line, g++ 12 stored
 /// mb to this frame and reloaded c from it on every batch.
 template <class T>
-GENDIV_FLATTEN inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, T& mx) {
-    batch_t<T> mb(-infinity<T>());  // the batches' maximum
-    T ms = -infinity<T>();            // the scalar tail's
-    const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
-        using V = typename decltype(tag)::type;
-        const V x = load<V>(p + i);
-        if constexpr (std::is_arithmetic_v<V>)
-            ms = x > ms ? x : ms;
-        else
-            mb = xsimd::max(mb, x);  // simd_sum's overlapping tail batch: max is idempotent
-        return exp_of_shifted(x - V(c));
-    });
-    const T bm = lane_max(mb);
-    mx = bm > ms ? bm : ms;
-    return s;
-}
-
-/// Σ_i exp(x_i - m) over the n values at p and, in the same pass, the maximum qmax of the n values
-/// at q (as row_max_unchecked: NaN or some value when they hold a NaN), for the pipeline of
-/// lse_rows_parts: q is the next row, whose maximum its own sum needs. Flattened like
-/// shifted_exp_sum_and_max, so that the running maximum stays in a register.
-template <class T>
-GENDIV_FLATTEN inline T shifted_exp_sum_and_next_max(const T* p, std::size_t n, T m, const T* q, T& qmax) {
+GENDIV_FLATTEN inline T shifted_exp_sum_and_max(const T* p, std::size_t n, T c, const T* q, T& qmax) {
     batch_t<T> mb(-infinity<T>());  // the batches' maximum
     T ms = -infinity<T>();            // the scalar tail's
     const T s = simd_sum<T>(n, [&](std::size_t i, auto tag) {
@@ -100,7 +81,7 @@ GENDIV_FLATTEN inline T shifted_exp_sum_and_next_max(const T* p, std::size_t n, 
             ms = y > ms ? y : ms;
         else
             mb = xsimd::max(mb, y);  // simd_sum's overlapping tail batch: max is idempotent
-        return exp_of_shifted(load<V>(p + i) - V(m));
+        return exp_of_shifted(load<V>(p + i) - V(c));
     });
     const T bm = lane_max(mb);
     qmax = bm > ms ? bm : ms;
@@ -214,7 +195,7 @@ GENDIV_NOINLINE lse_parts<T> lse_row_parts(const T* p, std::size_t n) {
     for (std::size_t lo = 0; lo < n; lo += lse_block) {
         const std::size_t len = n - lo < lse_block ? n - lo : lse_block;
         T bm;
-        const T bs = shifted_exp_sum_and_max(p + lo, len, c, bm);
+        const T bs = shifted_exp_sum_and_max(p + lo, len, c, p + lo, bm);
         if (bm - c <= lse_margin<T>) {  // false for NaN
             s += static_cast<double>(bs);
             m = bm > m ? bm : m;
@@ -237,7 +218,7 @@ inline constexpr std::size_t lse_chunk = 16384;
 
 /// lse_row_parts of `rows` consecutive rows of n values, m[b] and s[b] for row b. Rows of at most
 /// lse_block values run as a pipeline: the maximum of row b + 1 is taken in the same pass as the
-/// sum of exp(x - m) over row b (shifted_exp_sum_and_next_max), so a row's exponentials never
+/// sum of exp(x - m) over row b (shifted_exp_sum_and_max), so a row's exponentials never
 /// wait for its own maximum, the maxima's reads from L2 or memory overlap the exponentials'
 /// arithmetic, and each row is summed from L1 right after its maximum was taken. Only the first
 /// row's maximum is a pass of its own. History (64 rows of 200 doubles, one core, medians of 21
@@ -265,7 +246,7 @@ GENDIV_FLATTEN inline void lse_rows_parts(const T* x, std::size_t rows, std::siz
         const T* p = x + b * n;
         const T mb = next;
         if (b + 1 < rows && mb > -infinity<T>() && mb < infinity<T>()) {
-            const T sb = shifted_exp_sum_and_next_max(p, n, mb, p + n, next);
+            const T sb = shifted_exp_sum_and_max(p, n, mb, p + n, next);
             const bool nan = sb != sb;  // as in lse_short_row_parts: the row holds a NaN
             m[b] = nan ? quiet_nan<T>() : mb;
             s[b] = nan ? T(0) : sb;
