@@ -371,6 +371,44 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pipelined_rows_take_their_own_maxima, T, float_typ
     }
 }
 
+// At and above detail::parallel_threshold the chunks of short rows (lse_chunk values each) run on
+// the OpenMP team, each chunk its own pipeline: rows on both sides of every chunk boundary, special
+// ones included, must keep their own values.
+BOOST_AUTO_TEST_CASE_TEMPLATE(pipelined_rows_across_chunks_and_threads, T, float_types) {
+    const T inf = std::numeric_limits<T>::infinity(), nan = std::numeric_limits<T>::quiet_NaN();
+    const std::size_t R = 700, n = 200, chunk = gendiv::detail::lse_chunk / n;
+    static_assert(700 * 200 >= gendiv::detail::parallel_threshold);
+    BOOST_TEST_REQUIRE(R / chunk >= 3);
+    std::mt19937_64 gen(12);
+    std::uniform_real_distribution<double> d(-30, 5);
+    xt::xarray<T> x = xt::xarray<T>::from_shape({R, n});
+    for (auto& v : x) v = static_cast<T>(d(gen));
+    for (std::size_t c = chunk; c < R; c += chunk) {  // around each boundary: NaN | +inf, far | -inf
+        x(c - 2, 17) = nan;
+        x(c - 1, n - 1) = inf;
+        x(c, 0) = T(80);
+        for (std::size_t i = 0; i < n; ++i) x(c + 1, i) = -inf;
+    }
+    const auto l = gendiv::log_sum_exp(x);
+    for (std::size_t r = 0; r < R; ++r) {
+        BOOST_TEST_CONTEXT("row " << r) {
+            const auto boundary = [&](std::size_t c) { return c >= chunk && c < R && c % chunk == 0; };
+            if (boundary(r + 2)) {
+                BOOST_TEST(std::isnan(l(r)));
+            } else if (boundary(r + 1)) {
+                BOOST_TEST(l(r) == inf);
+            } else if (r >= 1 && boundary(r - 1)) {
+                BOOST_TEST(l(r) == -inf);
+            } else {
+                std::vector<T> row(n);
+                for (std::size_t i = 0; i < n; ++i) row[i] = x(r, i);
+                const double want = lse_long_double(row);
+                BOOST_TEST(std::abs(static_cast<double>(l(r)) - want) <= 4.0 * n * eps_of<T>() * (1 + std::abs(want)));
+            }
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(terms_far_below_the_maximum_add_nothing, T, float_types) {
     // Terms e^{x - m} that underflow (x - m below -708 in double, -104 in float, -inf) add nothing
     // to a sum ≥ 1: the double path evaluates them as e^-708 (exp_raised_below), which must not
