@@ -152,15 +152,21 @@ GENDIV_NOINLINE lse_parts<T> lse_row_parts_careful(const T* p, std::size_t n) {
     return {m, static_cast<T>(s)};
 }
 
+/// The parts of a short row from its finite maximum m (row_max_unchecked) and s = Σ exp(x - m):
+/// a NaN sum means the row holds a NaN (without one, every term is bounded).
+template <class T>
+inline lse_parts<T> lse_parts_of_sum(T m, T s) {
+    if (s != s) return {quiet_nan<T>(), T(0)};
+    return {m, s};
+}
+
 /// The parts of a row of at most lse_block values, given m = row_max_unchecked of it: the
-/// second of the two passes, Σ exp(x - m) from L1. A NaN sum means the row holds a NaN; a
-/// maximum that is not finite sends the row to lse_row_parts_careful.
+/// second of the two passes, Σ exp(x - m) from L1. A maximum that is not finite sends the row to
+/// lse_row_parts_careful.
 template <class T>
 inline lse_parts<T> lse_short_row_parts(const T* p, std::size_t n, T m) {
     if (!(m > -infinity<T>() && m < infinity<T>())) return lse_row_parts_careful(p, n);
-    const T s = shifted_exp_sum(p, n, m);
-    if (s != s) return {quiet_nan<T>(), T(0)};
-    return {m, s};
+    return lse_parts_of_sum(m, shifted_exp_sum(p, n, m));
 }
 
 /// The parts (m, s) of a row's log-sum-exp: m its maximum, s = Σ exp(x - m) ∈ [1, n]. Maxima
@@ -245,15 +251,14 @@ GENDIV_FLATTEN inline void lse_rows_parts(const T* x, std::size_t rows, std::siz
     for (std::size_t b = 0; b < rows; ++b) {
         const T* p = x + b * n;
         const T mb = next;
-        if (b + 1 < rows && mb > -infinity<T>() && mb < infinity<T>()) {
-            const T sb = shifted_exp_sum_and_max(p, n, mb, p + n, next);
-            const bool nan = sb != sb;  // as in lse_short_row_parts: the row holds a NaN
-            m[b] = nan ? quiet_nan<T>() : mb;
-            s[b] = nan ? T(0) : sb;
-            continue;
+        const bool more = b + 1 < rows;
+        lse_parts<T> r;
+        if (more && mb > -infinity<T>() && mb < infinity<T>()) {
+            r = lse_parts_of_sum(mb, shifted_exp_sum_and_max(p, n, mb, p + n, next));
+        } else {  // the last row, or a careful one
+            if (more) next = row_max_unchecked(p + n, n);
+            r = lse_short_row_parts(p, n, mb);
         }
-        if (b + 1 < rows) next = row_max_unchecked(p + n, n);  // the last row, or a careful one
-        const lse_parts<T> r = lse_short_row_parts(p, n, mb);
         m[b] = r.m;
         s[b] = r.s;
     }
