@@ -3,21 +3,21 @@
 // predicate on gendiv::error messages for BOOST_CHECK_EXCEPTION.
 #pragma once
 
+#include <unistd.h>
+#include <zlib.h>
+
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <iostream>
 #include <iterator>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-#include <zlib.h>
-
 #include "gendiv/detail/error.hpp"
+#include "support/errors.hpp"
 
 namespace gendiv::test {
 
@@ -92,21 +92,5 @@ inline bytes idx_file(std::uint32_t magic, std::initializer_list<std::uint32_t> 
     b.insert(b.end(), data.begin(), data.end());
     return b;
 }
-
-/// A predicate for BOOST_CHECK_EXCEPTION: true when the message holds every part. Prints the
-/// message when it does not, so a failing check shows what was thrown.
-struct message_has {
-    std::vector<std::string> parts;
-    message_has(std::initializer_list<std::string> p) : parts(p) {}
-    bool operator()(const gendiv::error& e) const {
-        const std::string m = e.what();
-        for (const auto& p : parts)
-            if (m.find(p) == std::string::npos) {
-                std::cerr << "message lacks \"" << p << "\": " << m << '\n';
-                return false;
-            }
-        return true;
-    }
-};
 
 }  // namespace gendiv::test

@@ -33,7 +33,7 @@ namespace {
 using gendiv::test::check_close;
 using gendiv::test::check_close_scaled;
 using gendiv::test::check_elementwise;
-using gendiv::test::message_names;
+using gendiv::test::message_has;
 using gendiv::test::row_tol;
 using gendiv::test::same_values;
 using gendiv::test::to_device;
@@ -122,14 +122,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_matches_host, T, types) {
 BOOST_AUTO_TEST_CASE(bernoulli_rejects_bad_targets) {
     thrust::device_vector<double> x(4, 0.5), t(4, 0.0), out(2);
     t[3] = 2.0;
-    BOOST_CHECK_EXCEPTION(
-        gendiv::device::log_likelihood_bernoulli_logits(thrust::device, x.begin(), t.begin(), 2, 2,
-                                                        out.begin()),
-        gendiv::error, [](const gendiv::error& e) {
-            const std::string m = e.what();
-            return m.find("device::log_likelihood_bernoulli_logits") != std::string::npos &&
-                   m.find("target") != std::string::npos;
-        });
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_logits(thrust::device, x.begin(),
+                                                                          t.begin(), 2, 2, out.begin()),
+                          gendiv::error, (message_has{"device::log_likelihood_bernoulli_logits", "target"}));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(normal_and_kl_match_host, T, types) {
@@ -318,9 +313,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(simd_and_scalar_row_loops_agree, T, types) {
 // names the argument that holds it.
 BOOST_AUTO_TEST_CASE(bernoulli_bad_values_are_found_in_every_lane) {
     const std::size_t B = 3, D = 21;
-    const auto names = [](const char* fn, const char* arg) {
-        return message_names{{fn, arg}};
-    };
+    const auto names = [](const char* fn, const char* arg) { return message_has{fn, arg}; };
     for (const std::size_t at : {std::size_t(0), std::size_t(B * D / 2), std::size_t(B * D - 1)}) {
         for (const double bad : {-0.25, 1.5, std::numeric_limits<double>::quiet_NaN()}) {
             BOOST_TEST_CONTEXT("index " << at << ", value " << bad) {
@@ -524,42 +517,39 @@ BOOST_AUTO_TEST_CASE(device_argument_errors_name_function_argument_and_sizes) {
     // A container whose size is not batch·length.
     BOOST_CHECK_EXCEPTION(
         gendiv::device::log_likelihood_normal(x, small, y, 3, 4, out), gendiv::error,
-        (message_names{{"device::log_likelihood_normal", "'logvar'", "11", "batch·length = 3·4 = 12"}}));
+        (message_has{"device::log_likelihood_normal", "'logvar'", "11", "batch·length = 3·4 = 12"}));
     BOOST_CHECK_EXCEPTION(gendiv::device::log_sum_exp(thrust::device, x, 3, 4, small), gendiv::error,
-                          (message_names{{"device::log_sum_exp", "'out'", "11", "batch = 3"}}));
+                          (message_has{"device::log_sum_exp", "'out'", "11", "batch = 3"}));
     // num_samples = 0 and a wrong eps size.
     thrust::device_vector<double> eps(24, 0.0);
-    BOOST_CHECK_EXCEPTION(
-        gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 0, 3, 4, out), gendiv::error,
-        (message_names{{"device::kl_gaussian_gaussian_mc", "'num_samples' is 0"}}));
-    BOOST_CHECK_EXCEPTION(
-        gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 3, 3, 4, out), gendiv::error,
-        (message_names{{"device::kl_gaussian_gaussian_mc", "'eps'", "24",
-                        "num_samples·batch·length = 3·3·4 = 36"}}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 0, 3, 4, out),
+                          gendiv::error,
+                          (message_has{"device::kl_gaussian_gaussian_mc", "'num_samples' is 0"}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::kl_gaussian_gaussian_mc(x, y, x, y, eps, 3, 3, 4, out),
+                          gendiv::error,
+                          (message_has{"device::kl_gaussian_gaussian_mc", "'eps'", "24",
+                                       "num_samples·batch·length = 3·3·4 = 36"}));
     BOOST_CHECK_EXCEPTION(
         gendiv::device::kl_gaussian_gaussian_mc_grad(x, y, x, y, eps, out, 0, 3, 4, g, g, g, g),
-        gendiv::error, (message_names{{"device::kl_gaussian_gaussian_mc_grad", "'num_samples' is 0"}}));
+        gendiv::error, (message_has{"device::kl_gaussian_gaussian_mc_grad", "'num_samples' is 0"}));
     // log_mean_exp over empty rows, a workspace that is too small, an overflowing B·D.
     BOOST_CHECK_EXCEPTION(gendiv::device::log_mean_exp(thrust::device, x.begin(), 3, 0, out.begin()),
-                          gendiv::error, (message_names{{"device::log_mean_exp", "'n' is 0"}}));
+                          gendiv::error, (message_has{"device::log_mean_exp", "'n' is 0"}));
     thrust::device_vector<double> lse(3, 0.0), u(3, 1.0), work(2);
     BOOST_CHECK_EXCEPTION(
         gendiv::device::log_sum_exp_grad(thrust::device, x, lse, u, 3, 4, work, g), gendiv::error,
-        (message_names{{"device::log_sum_exp_grad", "'workspace'", "2", "at least batch = 3"}}));
+        (message_has{"device::log_sum_exp_grad", "'workspace'", "2", "at least batch = 3"}));
     BOOST_CHECK_EXCEPTION(
-        gendiv::device::log_mean_exp_grad(thrust::device, x.begin(), lse.begin(), u.begin(), 3, 0,
-                                          g.begin()),
-        gendiv::error, (message_names{{"device::log_mean_exp_grad", "'n' is 0"}}));
+        gendiv::device::log_mean_exp_grad(thrust::device, x.begin(), lse.begin(), u.begin(), 3, 0, g.begin()),
+        gendiv::error, (message_has{"device::log_mean_exp_grad", "'n' is 0"}));
     const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
-    BOOST_CHECK_EXCEPTION(
-        gendiv::device::log_sum_exp(thrust::device, x.begin(), huge, 3, out.begin()), gendiv::error,
-        (message_names{{"device::log_sum_exp", "overflows"}}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_sum_exp(thrust::device, x.begin(), huge, 3, out.begin()),
+                          gendiv::error, (message_has{"device::log_sum_exp", "overflows"}));
     // Bernoulli probabilities outside [0, 1], named.
     thrust::device_vector<double> bad(12, 0.5);
     bad[5] = 1.5;
-    BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_grad(bad, y, u, 3, 4, g),
-                          gendiv::error,
-                          (message_names{{"device::log_likelihood_bernoulli_grad", "'mu'", "[0, 1]"}}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_likelihood_bernoulli_grad(bad, y, u, 3, 4, g), gendiv::error,
+                          (message_has{"device::log_likelihood_bernoulli_grad", "'mu'", "[0, 1]"}));
 }
 
 // ---- estimators (device/estimators.hpp) ----------------------------------------------------------
@@ -631,12 +621,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(estimators_match_host, T, types) {
 BOOST_AUTO_TEST_CASE(estimator_errors) {
     thrust::device_vector<double> w(12, 0.0), out(3), small(2);
     BOOST_CHECK_EXCEPTION(gendiv::device::iwae_bound(w, 3, 0, out), gendiv::error,
-                          (message_names{{"device::iwae_bound", "'k' is 0"}}));
+                          (message_has{"device::iwae_bound", "'k' is 0"}));
     BOOST_CHECK_EXCEPTION(gendiv::device::elbo(thrust::device, w.begin(), 3, 0, out.begin()), gendiv::error,
-                          (message_names{{"device::elbo", "'k' is 0"}}));
+                          (message_has{"device::elbo", "'k' is 0"}));
     BOOST_CHECK_EXCEPTION(gendiv::device::elbo(w, 3, 4, small), gendiv::error,
-                          (message_names{{"device::elbo", "'out'", "holds 2", "batch = 3"}}));
-    BOOST_CHECK_EXCEPTION(gendiv::device::importance_log_weights(w, w, small, 3, 4, w), gendiv::error,
-                          (message_names{{"device::importance_log_weights", "'log_qz_given_x'",
-                                          "batch·length = 3·4 = 12"}}));
+                          (message_has{"device::elbo", "'out'", "holds 2", "batch = 3"}));
+    BOOST_CHECK_EXCEPTION(
+        gendiv::device::importance_log_weights(w, w, small, 3, 4, w), gendiv::error,
+        (message_has{"device::importance_log_weights", "'log_qz_given_x'", "batch·length = 3·4 = 12"}));
 }

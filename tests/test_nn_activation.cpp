@@ -2,15 +2,15 @@
 // forms, first and second derivatives (taken from the outputs) against central finite
 // differences in double on random and extreme inputs, the SIMD loops against the scalar
 // functors, the fused bias passes, NaN propagation, parsing and errors.
-#include <boost/test/unit_test.hpp>
-
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "gendiv/nn/activation.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
 
 using gendiv::nn::activation;
@@ -197,24 +197,14 @@ BOOST_AUTO_TEST_CASE(parse_and_name_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_function_and_argument) {
-    auto throws_with = [](auto f, const std::string& part1, const std::string& part2) {
-        try {
-            f();
-        } catch (const gendiv::error& e) {
-            const std::string m = e.what();
-            return m.find(part1) != std::string::npos && m.find(part2) != std::string::npos;
-        }
-        return false;
-    };
-    BOOST_TEST(throws_with([] { activation::parse("swish"); }, "activation::parse", "swish"));
-    BOOST_TEST(throws_with([] { activation::parse("relu:1"); }, "activation::parse", "no parameter"));
-    BOOST_TEST(throws_with([] { activation::parse("elu:abc"); }, "activation::parse", "abc"));
-    BOOST_TEST(throws_with([] { activation::leaky_relu(-0.1); }, "activation::leaky_relu", "-0.1"));
-    BOOST_TEST(throws_with([] { activation::elu(-1); }, "activation::elu", "alpha"));
-    BOOST_TEST(throws_with(
-        [] {
-            xt::xarray<double> y = xt::zeros<double>({2, 3}), dy = xt::zeros<double>({3, 2});
-            gendiv::nn::activation_backward(activation::tanh(), y, dy);
-        },
-        "activation_backward", "(3, 2)"));
+    GENDIV_CHECK_ERROR(activation::parse("swish"), "activation::parse", "swish");
+    GENDIV_CHECK_ERROR(activation::parse("relu:1"), "activation::parse", "no parameter");
+    GENDIV_CHECK_ERROR(activation::parse("elu:abc"), "activation::parse", "abc");
+    GENDIV_CHECK_ERROR(activation::leaky_relu(-0.1), "activation::leaky_relu", "-0.1");
+    GENDIV_CHECK_ERROR(activation::elu(-1), "activation::elu", "alpha");
+    GENDIV_CHECK_ERROR(([] {
+                           xt::xarray<double> y = xt::zeros<double>({2, 3}), dy = xt::zeros<double>({3, 2});
+                           gendiv::nn::activation_backward(activation::tanh(), y, dy);
+                       }()),
+                       "activation_backward", "(3, 2)");
 }

@@ -5,15 +5,15 @@
 // This file also includes OpenBLAS's own <cblas.h> and calls cblas_sgemm next to gendiv: the
 // BLAS route of detail/blas.hpp must coexist with it in one translation unit (test_nn_mlp.cpp
 // does the same with xtensor-blas).
-#include <boost/test/unit_test.hpp>
-
 #include <cblas.h>
 
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "gendiv/nn/linear.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
 
 namespace gt = gendiv::test;
@@ -33,17 +33,6 @@ xt::xarray<double> naive_forward(const xt::xarray<double>& x, const xt::xarray<d
             y(i, o) = static_cast<double>(s);
         }
     return y;
-}
-
-template <class F>
-bool throws_with(F f, const std::string& a, const std::string& b) {
-    try {
-        f();
-    } catch (const gendiv::error& e) {
-        const std::string m = e.what();
-        return m.find(a) != std::string::npos && m.find(b) != std::string::npos;
-    }
-    return false;
 }
 
 }  // namespace
@@ -176,25 +165,17 @@ BOOST_AUTO_TEST_CASE(init_is_pytorch_default_and_deterministic) {
 
 BOOST_AUTO_TEST_CASE(errors_name_function_argument_and_shape) {
     linear<float> layer(784, 300, 0);
-    BOOST_TEST(throws_with([&] { layer.forward(xt::xtensor<float, 2>::from_shape({64, 785})); },
-                           "linear::forward", "(64, 785)"));
-    BOOST_TEST(throws_with([&] { layer.forward(xt::xtensor<float, 2>::from_shape({64, 785})); },
-                           "'x'", "(B, 784)"));
-    BOOST_TEST(throws_with([&] { layer.forward(xt::xtensor<float, 1>::from_shape({784})); },
-                           "linear::forward", "(784,)"));
-    BOOST_TEST(throws_with(
-        [&] {
-            layer.backward(xt::xtensor<float, 2>::from_shape({64, 784}),
-                           xt::xtensor<float, 2>::from_shape({32, 300}));
-        },
-        "linear::backward", "batch sizes"));
-    BOOST_TEST(throws_with(
-        [&] {
-            layer.backward(xt::xtensor<float, 2>::from_shape({64, 784}),
-                           xt::xtensor<float, 2>::from_shape({64, 301}));
-        },
-        "'dy'", "(B, 300)"));
-    BOOST_TEST(throws_with([&] { layer.forward(static_cast<const float*>(nullptr), 3, nullptr); },
-                           "linear::forward", "'x' is null"));
-    BOOST_TEST(throws_with([] { linear<double>(0, 3); }, "linear::linear", "in=0"));
+    GENDIV_CHECK_ERROR(layer.forward(xt::xtensor<float, 2>::from_shape({64, 785})), "linear::forward",
+                       "(64, 785)");
+    GENDIV_CHECK_ERROR(layer.forward(xt::xtensor<float, 2>::from_shape({64, 785})), "'x'", "(B, 784)");
+    GENDIV_CHECK_ERROR(layer.forward(xt::xtensor<float, 1>::from_shape({784})), "linear::forward", "(784,)");
+    GENDIV_CHECK_ERROR(layer.backward(xt::xtensor<float, 2>::from_shape({64, 784}),
+                                      xt::xtensor<float, 2>::from_shape({32, 300})),
+                       "linear::backward", "batch sizes");
+    GENDIV_CHECK_ERROR(layer.backward(xt::xtensor<float, 2>::from_shape({64, 784}),
+                                      xt::xtensor<float, 2>::from_shape({64, 301})),
+                       "'dy'", "(B, 300)");
+    GENDIV_CHECK_ERROR(layer.forward(static_cast<const float*>(nullptr), 3, nullptr), "linear::forward",
+                       "'x' is null");
+    GENDIV_CHECK_ERROR(linear<double>(0, 3), "linear::linear", "in=0");
 }

@@ -7,60 +7,22 @@
 // This file includes xtensor-blas next to gendiv (test_nn_linear.cpp does the same with
 // OpenBLAS's <cblas.h>): detail/blas.hpp must coexist with either.
 #include <boost/test/unit_test.hpp>
-
-#include <xtensor-blas/xlinalg.hpp>
-
-#include <atomic>
 #include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
+#include <xtensor-blas/xlinalg.hpp>
 
 #include "gendiv/nn/mlp.hpp"
+#include "support/counting_new.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
-
-// ---- a counting global operator new -----------------------------------------------------------
-// The replacements pair malloc/aligned_alloc with free, which is correct; GCC's
-// -Wmismatched-new-delete cannot see that the replaced operator new is the one in use.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    ++allocations;
-    const std::size_t al = static_cast<std::size_t>(a);
-    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace gt = gendiv::test;
 using gendiv::nn::activation;
 using gendiv::nn::mlp;
+using gendiv::test::allocations;
 
 namespace {
-
-template <class F>
-bool throws_with(F f, const std::string& a, const std::string& b) {
-    try {
-        f();
-    } catch (const gendiv::error& e) {
-        const std::string m = e.what();
-        if (m.find(a) != std::string::npos && m.find(b) != std::string::npos) return true;
-        BOOST_TEST_MESSAGE("message was: " << m);
-    }
-    return false;
-}
 
 // The network's output by plain composition: xt::linalg::dot and nn::activate per layer.
 xt::xarray<double> reference_forward(mlp<double>& net, const xt::xarray<double>& x) {
@@ -299,26 +261,25 @@ BOOST_AUTO_TEST_CASE(float_matches_double) {
 
 BOOST_AUTO_TEST_CASE(errors_name_function_argument_and_shapes) {
     mlp<float> net({784, 300, 200}, activation::elu());
-    BOOST_TEST(throws_with([&] { net.backward(xt::xtensor<float, 2>::from_shape({64, 200})); },
-                           "mlp::backward", "preceding call to forward"));
-    BOOST_TEST(throws_with([&] { net.forward(xt::xtensor<float, 2>::from_shape({64, 785})); },
-                           "mlp::forward", "'x' has shape (64, 785) but must have shape (B, 784)"));
+    GENDIV_CHECK_ERROR(net.backward(xt::xtensor<float, 2>::from_shape({64, 200})), "mlp::backward",
+                       "preceding call to forward");
+    GENDIV_CHECK_ERROR(net.forward(xt::xtensor<float, 2>::from_shape({64, 785})), "mlp::forward",
+                       "'x' has shape (64, 785) but must have shape (B, 784)");
     net.forward(xt::xtensor<float, 2>(xt::zeros<float>({64, 784})));
-    BOOST_TEST(throws_with([&] { net.backward(xt::xtensor<float, 2>::from_shape({32, 200})); },
-                           "mlp::backward", "must have shape (64, 200)"));
-    BOOST_TEST(throws_with([&] { net.backward(static_cast<const float*>(nullptr)); }, "mlp::backward",
-                           "'d_output' is null"));
-    BOOST_TEST(throws_with([&] { net.forward(static_cast<const float*>(nullptr), 3); }, "mlp::forward",
-                           "'x' is null"));
+    GENDIV_CHECK_ERROR(net.backward(xt::xtensor<float, 2>::from_shape({32, 200})), "mlp::backward",
+                       "must have shape (64, 200)");
+    GENDIV_CHECK_ERROR(net.backward(static_cast<const float*>(nullptr)), "mlp::backward",
+                       "'d_output' is null");
+    GENDIV_CHECK_ERROR(net.forward(static_cast<const float*>(nullptr), 3), "mlp::forward", "'x' is null");
     std::vector<float> p(10);
-    BOOST_TEST(throws_with([&] { net.set_parameters(p.data(), p.size()); }, "mlp::set_parameters",
-                           "has 295700 parameters"));
-    BOOST_TEST(throws_with([] { mlp<double>({5}, activation::elu()); }, "mlp::mlp", "at least 2"));
-    BOOST_TEST(throws_with([] { mlp<double>({5, 0, 2}, activation::elu()); }, "mlp::mlp", "width 0 at index 1"));
-    BOOST_TEST(throws_with([] { mlp<double>({5, 3, 2}, std::vector<activation>{activation::elu()}); },
-                           "mlp::mlp", "one activation per layer"));
-    BOOST_TEST(throws_with([&] { net.input_gradient(xt::xtensor<float, 2>(xt::zeros<float>({4, 784}))); },
-                           "mlp::input_gradient", "output width 1"));
+    GENDIV_CHECK_ERROR(net.set_parameters(p.data(), p.size()), "mlp::set_parameters",
+                       "has 295700 parameters");
+    GENDIV_CHECK_ERROR(mlp<double>({5}, activation::elu()), "mlp::mlp", "at least 2");
+    GENDIV_CHECK_ERROR(mlp<double>({5, 0, 2}, activation::elu()), "mlp::mlp", "width 0 at index 1");
+    GENDIV_CHECK_ERROR(mlp<double>({5, 3, 2}, std::vector<activation>{activation::elu()}), "mlp::mlp",
+                       "one activation per layer");
+    GENDIV_CHECK_ERROR(net.input_gradient(xt::xtensor<float, 2>(xt::zeros<float>({4, 784}))),
+                       "mlp::input_gradient", "output width 1");
 }
 
 BOOST_AUTO_TEST_CASE(copies_own_their_workspaces_and_moves_keep_them) {
@@ -329,7 +290,7 @@ BOOST_AUTO_TEST_CASE(copies_own_their_workspaces_and_moves_keep_them) {
     mlp<double> b = a;  // copy after a forward
     BOOST_TEST(b.capacity() == a.capacity());
     BOOST_TEST(std::equal(a.parameters(), a.parameters() + a.parameter_count(), b.parameters()));
-    BOOST_TEST(throws_with([&] { b.backward(d.data()); }, "mlp::backward", "preceding call to forward"));
+    GENDIV_CHECK_ERROR(b.backward(d.data()), "mlp::backward", "preceding call to forward");
     const double* yb = b.forward(x.data(), 4);
     BOOST_TEST(yb != ya);
     for (std::size_t i = 0; i < 8; ++i) BOOST_TEST(ya[i] == yb[i]);

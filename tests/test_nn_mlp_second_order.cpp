@@ -5,57 +5,22 @@
 // ReLU checked away from their kinks), plus the optional ∂L/∂D term, a purely linear critic,
 // float against double, the absence of allocations after the first call, and errors.
 #include <boost/test/unit_test.hpp>
-
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "gendiv/nn/mlp.hpp"
+#include "support/counting_new.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
-
-// A counting global operator new (see test_nn_mlp.cpp for why the warning is silenced).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-namespace {
-std::atomic<long> allocations{0};
-}
-void* operator new(std::size_t n) {
-    ++allocations;
-    if (void* p = std::malloc(n ? n : 1)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    ++allocations;
-    const std::size_t al = static_cast<std::size_t>(a);
-    if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
-    throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace gt = gendiv::test;
 using gendiv::nn::activation;
 using gendiv::nn::mlp;
+using gendiv::test::allocations;
 
 namespace {
-
-template <class F>
-bool throws_with(F f, const std::string& a, const std::string& b) {
-    try {
-        f();
-    } catch (const gendiv::error& e) {
-        const std::string m = e.what();
-        if (m.find(a) != std::string::npos && m.find(b) != std::string::npos) return true;
-        BOOST_TEST_MESSAGE("message was: " << m);
-    }
-    return false;
-}
 
 xt::xarray<double> as_array(const double* p, std::size_t rows, std::size_t cols) {
     return xt::adapt(p, rows * cols, xt::no_ownership(), std::vector<std::size_t>{rows, cols});
@@ -301,18 +266,18 @@ BOOST_AUTO_TEST_CASE(no_allocation_after_first_call) {
 BOOST_AUTO_TEST_CASE(errors_name_function_and_state) {
     mlp<double> net({3, 4, 1}, activation::tanh());
     std::vector<double> d(6, 0.0);
-    BOOST_TEST(throws_with([&] { net.input_gradient_backward(d.data()); }, "mlp::input_gradient_backward",
-                           "preceding call to input_gradient"));
+    GENDIV_CHECK_ERROR(net.input_gradient_backward(d.data()), "mlp::input_gradient_backward",
+                       "preceding call to input_gradient");
     const auto x = gt::uniform({2, 3}, -1, 1, 1);
     net.input_gradient(x);
     net.forward(x.data(), 2);  // a forward supersedes the input gradient's state
-    BOOST_TEST(throws_with([&] { net.input_gradient_backward(d.data()); }, "mlp::input_gradient_backward",
-                           "a forward came after it"));
+    GENDIV_CHECK_ERROR(net.input_gradient_backward(d.data()), "mlp::input_gradient_backward",
+                       "a forward came after it");
     net.input_gradient(x);
-    BOOST_TEST(throws_with([&] { net.input_gradient_backward(xt::xarray<double>(xt::zeros<double>({2, 4}))); },
-                           "'d_grad' has shape (2, 4)", "must have shape (2, 3)"));
-    BOOST_TEST(throws_with([&] { net.input_gradient_backward(static_cast<const double*>(nullptr)); },
-                           "mlp::input_gradient_backward", "'d_grad' is null"));
+    GENDIV_CHECK_ERROR(net.input_gradient_backward(xt::xarray<double>(xt::zeros<double>({2, 4}))),
+                       "'d_grad' has shape (2, 4)", "must have shape (2, 3)");
+    GENDIV_CHECK_ERROR(net.input_gradient_backward(static_cast<const double*>(nullptr)),
+                       "mlp::input_gradient_backward", "'d_grad' is null");
     mlp<double> wide({3, 4, 2}, activation::tanh());
-    BOOST_TEST(throws_with([&] { wide.input_gradient(x.data(), 2); }, "mlp::input_gradient", "(3, 4, 2)"));
+    GENDIV_CHECK_ERROR(wide.input_gradient(x.data(), 2), "mlp::input_gradient", "(3, 4, 2)");
 }

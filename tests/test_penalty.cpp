@@ -6,20 +6,21 @@
 // Σ g² underflows or overflows), the subgradient at ‖g‖ = 0, and central differences of every
 // gradient (with steps relative to each entry, so that they also work at 1e-200 and 1e100).
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
-
 #include <xtensor/xarray.hpp>
 #include <xtensor/xtensor.hpp>
 #include <xtensor/xview.hpp>
 
 #include "gendiv/penalty.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
+
+using gendiv::test::message_has;
 
 namespace {
 
@@ -68,19 +69,6 @@ double row_norm(const xt::xarray<double>& g, std::size_t b) {
     long double s = 0;
     for (std::size_t j = 0; j < d; ++j) s += static_cast<long double>(g.flat(b * d + j)) * g.flat(b * d + j);
     return static_cast<double>(std::sqrt(s));
-}
-
-template <class Ex>
-auto message_has(std::vector<std::string> parts) {
-    return [parts](const Ex& e) {
-        const std::string m = e.what();
-        for (const auto& p : parts)
-            if (m.find(p) == std::string::npos) {
-                BOOST_TEST_MESSAGE("message '" << m << "' lacks '" << p << "'");
-                return false;
-            }
-        return true;
-    };
 }
 
 }  // namespace
@@ -271,15 +259,15 @@ BOOST_AUTO_TEST_CASE(penalty_errors) {
     const xt::xarray<double> empty = xt::zeros<double>({0, 3});
     const xt::xarray<double> scalar = 1.0;
     BOOST_CHECK_EXCEPTION(gendiv::gradient_penalty(empty, 1.0), error,
-                          message_has<error>({"gradient_penalty", "'grad'", "(0, 3)", "empty"}));
+                          (message_has{"gradient_penalty", "'grad'", "(0, 3)", "empty"}));
     BOOST_CHECK_EXCEPTION(gendiv::lipschitz_penalty_grad(scalar, 1.0), error,
-                          message_has<error>({"lipschitz_penalty_grad", "'grad'", "()"}));
+                          (message_has{"lipschitz_penalty_grad", "'grad'", "()"}));
     BOOST_CHECK_EXCEPTION(gendiv::gradient_penalty_grad(g, -1.0), error,
-                          message_has<error>({"gradient_penalty_grad", "'lambda'", "-1"}));
+                          (message_has{"gradient_penalty_grad", "'lambda'", "-1"}));
     BOOST_CHECK_EXCEPTION(gendiv::lipschitz_penalty(g, std::nan("")), error,
-                          message_has<error>({"lipschitz_penalty", "'lambda'", "nan"}));
+                          (message_has{"lipschitz_penalty", "'lambda'", "nan"}));
     BOOST_CHECK_EXCEPTION(gendiv::lipschitz_penalty(g, inf), error,
-                          message_has<error>({"lipschitz_penalty", "'lambda'", "inf"}));
+                          (message_has{"lipschitz_penalty", "'lambda'", "inf"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -373,20 +361,20 @@ BOOST_AUTO_TEST_CASE(interpolation_errors_name_the_shapes) {
     const xt::xarray<double> t41 = xt::zeros<double>({4, 1});
     const xt::xarray<double> bad_t = {0.1, 1.5, 0.2, 0.3};
     BOOST_CHECK_EXCEPTION(gendiv::interpolate(real, fake, t4), error,
-                          message_has<error>({"interpolate", "'x_fake'", "(4, 2)", "(4, 3)"}));
+                          (message_has{"interpolate", "'x_fake'", "(4, 2)", "(4, 3)"}));
     BOOST_CHECK_EXCEPTION(gendiv::interpolate(real, real, t3), error,
-                          message_has<error>({"interpolate", "'t'", "(3,)", "(4,)", "(4, 3)"}));
+                          (message_has{"interpolate", "'t'", "(3,)", "(4,)", "(4, 3)"}));
     BOOST_CHECK_EXCEPTION(gendiv::interpolate(real, real, t41), error,
-                          message_has<error>({"interpolate", "'t'", "(4, 1)", "(4,)"}));
+                          (message_has{"interpolate", "'t'", "(4, 1)", "(4,)"}));
     BOOST_CHECK_EXCEPTION(gendiv::interpolate(real, real, bad_t), error,
-                          message_has<error>({"interpolate", "'t'", "1.5", "[0, 1]"}));
+                          (message_has{"interpolate", "'t'", "1.5", "[0, 1]"}));
     BOOST_CHECK_EXCEPTION(gendiv::interpolate_grad(real, real, t4, fake), error,
-                          message_has<error>({"interpolate_grad", "'upstream'", "(4, 2)", "(4, 3)"}));
+                          (message_has{"interpolate_grad", "'upstream'", "(4, 2)", "(4, 3)"}));
     BOOST_CHECK_EXCEPTION(gendiv::interpolate_grad(real, fake, t4, real), error,
-                          message_has<error>({"interpolate_grad", "'x_fake'", "(4, 2)"}));
+                          (message_has{"interpolate_grad", "'x_fake'", "(4, 2)"}));
     const xt::xarray<double> scalar = 0.0;
     BOOST_CHECK_EXCEPTION(gendiv::interpolate(scalar, scalar, t4), error,
-                          message_has<error>({"interpolate", "'x_real'", "()"}));
+                          (message_has{"interpolate", "'x_real'", "()"}));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

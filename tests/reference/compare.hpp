@@ -1,20 +1,19 @@
 // tests/reference/compare.hpp: comparing gendiv's results with the mpmath reference values of
-// core_reference.hpp, building inputs from them, and checking gendiv::error messages. Used by
-// test_log_sum_exp, test_likelihood, test_kl, test_grid_sweep and test_estimators.
+// core_reference.hpp and building inputs from them; with support/errors.hpp's GENDIV_CHECK_ERROR.
+// Used by test_log_sum_exp, test_likelihood, test_kl, test_grid_sweep and test_estimators.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
-
 #include <cmath>
 #include <cstddef>
 #include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>
-
 #include <xtensor/xarray.hpp>
 
 #include "gendiv/detail/error.hpp"
+#include "support/errors.hpp"
 
 namespace gendiv::test {
 
@@ -84,23 +83,4 @@ void check_all_close(const A& actual, const std::vector<double>& expected, doubl
     }
 }
 
-/// True when every piece occurs in the message of a gendiv::error.
-inline auto message_has(std::initializer_list<const char*> pieces) {
-    std::vector<std::string> want(pieces.begin(), pieces.end());
-    return [want](const gendiv::error& e) {
-        const std::string m = e.what();
-        bool all = true;
-        for (const auto& w : want) {
-            const bool found = m.find(w) != std::string::npos;
-            BOOST_CHECK_MESSAGE(found, "message \"" << m << "\" lacks \"" << w << "\"");
-            all = all && found;
-        }
-        return all;
-    };
-}
-
 }  // namespace gendiv::test
-
-/// Checks that `expr` throws gendiv::error whose message contains every listed piece.
-#define GENDIV_CHECK_ERROR(expr, ...)                                                        \
-    BOOST_CHECK_EXCEPTION((void)(expr), gendiv::error, gendiv::test::message_has({__VA_ARGS__}))

@@ -3,20 +3,20 @@
 // comparisons of device results with the host path, with their error bounds.
 #pragma once
 
-#include <boost/test/unit_test.hpp>
+#include <thrust/device_vector.h>
+#include <thrust/host_vector.h>
 
 #include <algorithm>
+#include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstddef>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <thrust/device_vector.h>
-#include <thrust/host_vector.h>
 #include <xtensor/xarray.hpp>
 
 #include "gendiv/detail/error.hpp"
+#include "support/errors.hpp"
 #include "support/numeric.hpp"
 
 namespace gendiv::test {
@@ -108,19 +108,5 @@ template <class T>
 double row_tol(std::size_t n) {
     return 4.0 * static_cast<double>(n) * std::numeric_limits<T>::epsilon();
 }
-
-/// A predicate for BOOST_CHECK_EXCEPTION: the message names every one of `parts`.
-struct message_names {
-    std::vector<std::string> parts;
-    bool operator()(const gendiv::error& e) const {
-        const std::string m = e.what();
-        for (const auto& p : parts)
-            if (m.find(p) == std::string::npos) {
-                BOOST_TEST_MESSAGE("message lacks '" << p << "': " << m);
-                return false;
-            }
-        return true;
-    }
-};
 
 }  // namespace gendiv::test
