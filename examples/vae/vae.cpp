@@ -55,6 +55,7 @@
 #include "common/png.hpp"
 #include "common/progress.hpp"
 #include "common/random.hpp"
+#include "common/run_checkpoint.hpp"
 
 namespace {
 
@@ -179,22 +180,16 @@ public:
     void save(gendiv::checkpoint& c) const {
         c.put("encoder", enc_.parameters(), enc_.parameter_count());
         c.put("decoder", dec_.parameters(), dec_.parameter_count());
-        c.put("adam_enc_m", opt_enc_.m(), opt_enc_.size());
-        c.put("adam_enc_v", opt_enc_.v(), opt_enc_.size());
-        c.put("adam_dec_m", opt_dec_.m(), opt_dec_.size());
-        c.put("adam_dec_v", opt_dec_.v(), opt_dec_.size());
-        c.put_scalar("adam_steps", opt_enc_.step_count());
+        examples::put_adam(c, "adam_enc", opt_enc_);
+        examples::put_adam(c, "adam_dec", opt_dec_);
     }
 
     void load(const gendiv::checkpoint& c) {
         const auto e = c.get<real>("encoder"), d = c.get<real>("decoder");
         enc_.set_parameters(e.data(), e.size());
         dec_.set_parameters(d.data(), d.size());
-        const auto steps = c.get_scalar<std::uint64_t>("adam_steps");
-        const auto em = c.get<real>("adam_enc_m"), ev = c.get<real>("adam_enc_v");
-        const auto dm = c.get<real>("adam_dec_m"), dv = c.get<real>("adam_dec_v");
-        opt_enc_.restore(steps, em.data(), em.size(), ev.data(), ev.size());
-        opt_dec_.restore(steps, dm.data(), dm.size(), dv.data(), dv.size());
+        examples::get_adam(c, "adam_enc", opt_enc_);
+        examples::get_adam(c, "adam_dec", opt_dec_);
     }
 
 private:
@@ -541,14 +536,10 @@ int main(int argc, char** argv) {
         std::vector<epoch_row> table;
         const std::string ckpt_path = o.out + "/checkpoint.gdv";
         const std::string fingerprint = run_fingerprint(o, splits.description);
-        if (o.resume && fs::exists(ckpt_path)) {
-            const auto c = gendiv::checkpoint::read(ckpt_path);
-            if (c.get_text("run") != fingerprint)
-                throw gendiv::error("vae: checkpoint " + ckpt_path + " belongs to another run:\n  saved:   " +
-                                    c.get_text("run") + "\n  current: " + fingerprint);
-            model.load(c);
-            rng = examples::load_engine(c.get_text("rng"));
-            table = parse_table(c.get_text("table"));
+        if (const auto c = examples::read_for_resume("vae", o.resume, ckpt_path, fingerprint)) {
+            model.load(*c);
+            rng = examples::load_engine(c->get_text("rng"));
+            table = parse_table(c->get_text("table"));
             std::printf("resumed from %s after epoch %zu\n", ckpt_path.c_str(), table.size());
         }
 
@@ -579,10 +570,7 @@ int main(int argc, char** argv) {
             print_row(table.back());
             std::fflush(stdout);
 
-            gendiv::checkpoint c;
-            c.put_text("run", fingerprint);
-            c.put_text("rng", examples::save_engine(rng));
-            c.put_text("table", table_csv(table));
+            gendiv::checkpoint c = examples::run_checkpoint(fingerprint, rng, table_csv(table));
             model.save(c);
             c.write(ckpt_path);
             std::ofstream(o.out + "/epochs.csv") << table_csv(table);

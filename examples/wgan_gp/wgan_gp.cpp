@@ -69,6 +69,7 @@
 #include "common/png.hpp"
 #include "common/progress.hpp"
 #include "common/random.hpp"
+#include "common/run_checkpoint.hpp"
 
 namespace {
 
@@ -179,23 +180,16 @@ public:
     void save(gendiv::checkpoint& c) const {
         c.put("generator", gen_.parameters(), gen_.parameter_count());
         c.put("critic", critic_.parameters(), critic_.parameter_count());
-        c.put("adam_gen_m", opt_gen_.m(), opt_gen_.size());
-        c.put("adam_gen_v", opt_gen_.v(), opt_gen_.size());
-        c.put("adam_critic_m", opt_critic_.m(), opt_critic_.size());
-        c.put("adam_critic_v", opt_critic_.v(), opt_critic_.size());
-        c.put_scalar("adam_gen_steps", opt_gen_.step_count());
-        c.put_scalar("adam_critic_steps", opt_critic_.step_count());
+        examples::put_adam(c, "adam_gen", opt_gen_);
+        examples::put_adam(c, "adam_critic", opt_critic_);
     }
 
     void load(const gendiv::checkpoint& c) {
         const auto g = c.get<real>("generator"), d = c.get<real>("critic");
         gen_.set_parameters(g.data(), g.size());
         critic_.set_parameters(d.data(), d.size());
-        const auto gm = c.get<real>("adam_gen_m"), gv = c.get<real>("adam_gen_v");
-        const auto dm = c.get<real>("adam_critic_m"), dv = c.get<real>("adam_critic_v");
-        opt_gen_.restore(c.get_scalar<std::uint64_t>("adam_gen_steps"), gm.data(), gm.size(), gv.data(), gv.size());
-        opt_critic_.restore(c.get_scalar<std::uint64_t>("adam_critic_steps"), dm.data(), dm.size(), dv.data(),
-                            dv.size());
+        examples::get_adam(c, "adam_gen", opt_gen_);
+        examples::get_adam(c, "adam_critic", opt_critic_);
     }
 
 private:
@@ -567,15 +561,11 @@ int main(int argc, char** argv) {
         std::uint64_t critic_steps = 0;
         const std::string ckpt_path = o.out + "/checkpoint.gdv";
         const std::string fingerprint = run_fingerprint(o, splits.description);
-        if (o.resume && fs::exists(ckpt_path)) {
-            const auto c = gendiv::checkpoint::read(ckpt_path);
-            if (c.get_text("run") != fingerprint)
-                throw gendiv::error("wgan_gp: checkpoint " + ckpt_path + " belongs to another run:\n  saved:   " +
-                                    c.get_text("run") + "\n  current: " + fingerprint);
-            model.load(c);
-            rng = examples::load_engine(c.get_text("rng"));
-            table = parse_table(c.get_text("table"));
-            critic_steps = c.get_scalar<std::uint64_t>("critic_steps");
+        if (const auto c = examples::read_for_resume("wgan_gp", o.resume, ckpt_path, fingerprint)) {
+            model.load(*c);
+            rng = examples::load_engine(c->get_text("rng"));
+            table = parse_table(c->get_text("table"));
+            critic_steps = c->get_scalar<std::uint64_t>("critic_steps");
             std::printf("resumed from %s after epoch %zu\n", ckpt_path.c_str(), table.size());
         }
 
@@ -636,10 +626,7 @@ int main(int argc, char** argv) {
             print_row(row);
             std::fflush(stdout);
 
-            gendiv::checkpoint c;
-            c.put_text("run", fingerprint);
-            c.put_text("rng", examples::save_engine(rng));
-            c.put_text("table", table_csv(table));
+            gendiv::checkpoint c = examples::run_checkpoint(fingerprint, rng, table_csv(table));
             c.put_scalar("critic_steps", critic_steps);
             model.save(c);
             c.write(ckpt_path);
