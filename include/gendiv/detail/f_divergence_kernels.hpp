@@ -83,6 +83,43 @@ GENDIV_HD inline V half_sech2(const V& v) {
     return cst<V>(2) * e / (d * d);
 }
 
+/// The output activation g_f(v) = v of Kullback–Leibler and Pearson χ² (f-GAN Table 2), with
+/// its derivative and inverse; the divergences' tags derive from it.
+struct identity_activation {
+    static constexpr real_interval activation_range{-inf_d, inf_d, false, false};
+    template <class V>
+    static GENDIV_HD V activation(const V& v) {
+        return v;
+    }
+    template <class V>
+    static GENDIV_HD V activation_prime(const V& v) {
+        return select(v == v, cst<V>(1), v);  // 1, and NaN for NaN
+    }
+    template <class V>
+    static GENDIV_HD V activation_inverse(const V& t) {
+        return t;
+    }
+};
+
+/// The output activation g_f(v) = 1 - e^{-v} of Neyman χ² and squared Hellinger, onto (-∞, 1).
+struct one_minus_exp_activation {
+    static constexpr real_interval activation_range{-inf_d, 1.0, false, false};
+    /// g_f(v) = 1 - e^{-v} = -expm1(-v).
+    template <class V>
+    static GENDIV_HD V activation(const V& v) {
+        return -expm1(-v);
+    }
+    template <class V>
+    static GENDIV_HD V activation_prime(const V& v) {
+        return exp(-v);
+    }
+    /// g_f^{-1}(t) = -log(1 - t).
+    template <class V>
+    static GENDIV_HD V activation_inverse(const V& t) {
+        return -log1p(-t);
+    }
+};
+
 }  // namespace detail
 
 // Each member function opens with `using namespace detail;` (block scope only) so that the
@@ -91,10 +128,9 @@ GENDIV_HD inline V half_sech2(const V& v) {
 
 /// Kullback–Leibler: @f$ D_f = \int p \log(p/q) @f$, f(u) = u log u,
 /// f*(t) = e^{t-1} on R, g_f(v) = v (f-GAN Table 2).
-struct kullback_leibler {
+struct kullback_leibler : detail::identity_activation {
     static constexpr const char* name = "kullback_leibler";
     static constexpr real_interval generator_domain{0.0, detail::inf_d, true, false};
-    static constexpr real_interval activation_range{-detail::inf_d, detail::inf_d, false, false};
     static constexpr real_interval conjugate_domain{-detail::inf_d, detail::inf_d, false, false};
     static constexpr double f_slope_at_infinity = detail::inf_d;
 
@@ -110,20 +146,6 @@ struct kullback_leibler {
     static GENDIV_HD V f_prime(const V& u) {
         using namespace detail;
         return select(u < cst<V>(0), nan_v<V>(), log(u) + cst<V>(1));
-    }
-    /// g_f(v) = v.
-    template <class V>
-    static GENDIV_HD V activation(const V& v) {
-        return v;
-    }
-    template <class V>
-    static GENDIV_HD V activation_prime(const V& v) {
-        using namespace detail;
-        return select(v == v, cst<V>(1), v);  // 1, and NaN for NaN
-    }
-    template <class V>
-    static GENDIV_HD V activation_inverse(const V& t) {
-        return t;
     }
     /// f*(t) = e^{t-1}.
     template <class V>
@@ -213,10 +235,9 @@ struct reverse_kl {
 };
 
 /// Pearson χ²: @f$ D_f = \int (p-q)^2/q @f$, f(u) = (u-1)², f*(t) = t + t²/4, g_f(v) = v.
-struct pearson_chi2 {
+struct pearson_chi2 : detail::identity_activation {
     static constexpr const char* name = "pearson_chi2";
     static constexpr real_interval generator_domain{-detail::inf_d, detail::inf_d, false, false};
-    static constexpr real_interval activation_range{-detail::inf_d, detail::inf_d, false, false};
     static constexpr real_interval conjugate_domain{-detail::inf_d, detail::inf_d, false, false};
     static constexpr double f_slope_at_infinity = detail::inf_d;
 
@@ -229,19 +250,6 @@ struct pearson_chi2 {
     static GENDIV_HD V f_prime(const V& u) {
         using namespace detail;
         return cst<V>(2) * (u - cst<V>(1));
-    }
-    template <class V>
-    static GENDIV_HD V activation(const V& v) {
-        return v;
-    }
-    template <class V>
-    static GENDIV_HD V activation_prime(const V& v) {
-        using namespace detail;
-        return select(v == v, cst<V>(1), v);  // 1, and NaN for NaN
-    }
-    template <class V>
-    static GENDIV_HD V activation_inverse(const V& t) {
-        return t;
     }
     /// f*(t) = t + t²/4, taken as t(1 + t/4) (+∞ at t = -∞, accurate near the root t = -4).
     template <class V>
@@ -266,10 +274,9 @@ struct pearson_chi2 {
 
 /// Neyman χ²: @f$ D_f = \int (p-q)^2/p @f$, f(u) = (1-u)²/u, f*(t) = 2 - 2√(1-t) on t ≤ 1,
 /// g_f(v) = 1 - e^{-v}.
-struct neyman_chi2 {
+struct neyman_chi2 : detail::one_minus_exp_activation {
     static constexpr const char* name = "neyman_chi2";
     static constexpr real_interval generator_domain{0.0, detail::inf_d, false, false};
-    static constexpr real_interval activation_range{-detail::inf_d, 1.0, false, false};
     static constexpr real_interval conjugate_domain{-detail::inf_d, 1.0, false, true};
     static constexpr double f_slope_at_infinity = 1.0;
 
@@ -284,23 +291,6 @@ struct neyman_chi2 {
     static GENDIV_HD V f_prime(const V& u) {
         using namespace detail;
         return select(u < cst<V>(0), nan_v<V>(), cst<V>(1) - cst<V>(1) / (u * u));
-    }
-    /// g_f(v) = 1 - e^{-v} = -expm1(-v).
-    template <class V>
-    static GENDIV_HD V activation(const V& v) {
-        using namespace detail;
-        return -expm1(-v);
-    }
-    template <class V>
-    static GENDIV_HD V activation_prime(const V& v) {
-        using namespace detail;
-        return exp(-v);
-    }
-    /// g_f^{-1}(t) = -log(1 - t).
-    template <class V>
-    static GENDIV_HD V activation_inverse(const V& t) {
-        using namespace detail;
-        return -log1p(-t);
     }
     /// f*(t) = 2 - 2√(1-t), taken as 2t / (1 + √(1-t)) for t ≥ -1 (no cancellation near 0).
     template <class V>
@@ -331,10 +321,9 @@ struct neyman_chi2 {
 
 /// Squared Hellinger: @f$ D_f = \int (\sqrt p - \sqrt q)^2 @f$, f(u) = (√u - 1)²,
 /// f*(t) = t/(1-t) on t < 1, g_f(v) = 1 - e^{-v}.
-struct squared_hellinger {
+struct squared_hellinger : detail::one_minus_exp_activation {
     static constexpr const char* name = "squared_hellinger";
     static constexpr real_interval generator_domain{0.0, detail::inf_d, true, false};
-    static constexpr real_interval activation_range{-detail::inf_d, 1.0, false, false};
     static constexpr real_interval conjugate_domain{-detail::inf_d, 1.0, false, false};
     static constexpr double f_slope_at_infinity = 1.0;
 
@@ -351,23 +340,6 @@ struct squared_hellinger {
     static GENDIV_HD V f_prime(const V& u) {
         using namespace detail;
         return select(u < cst<V>(0), nan_v<V>(), cst<V>(1) - cst<V>(1) / sqrt(u));
-    }
-    /// g_f(v) = 1 - e^{-v} = -expm1(-v).
-    template <class V>
-    static GENDIV_HD V activation(const V& v) {
-        using namespace detail;
-        return -expm1(-v);
-    }
-    template <class V>
-    static GENDIV_HD V activation_prime(const V& v) {
-        using namespace detail;
-        return exp(-v);
-    }
-    /// g_f^{-1}(t) = -log(1 - t).
-    template <class V>
-    static GENDIV_HD V activation_inverse(const V& t) {
-        using namespace detail;
-        return -log1p(-t);
     }
     /// f*(t) = t/(1-t), taken as -1 + 1/(1-t) below t = -1 (so f*(-∞) = -1).
     template <class V>
