@@ -41,7 +41,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv {
 
@@ -561,3 +564,5 @@ private:
 };
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

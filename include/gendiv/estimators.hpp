@@ -24,10 +24,13 @@
 #include <cstddef>
 
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
 #include "gendiv/log_sum_exp.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv {
 
@@ -231,3 +234,5 @@ auto elbo_analytic_grad(const xt::xexpression<EA>& log_px_given_z, const xt::xex
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

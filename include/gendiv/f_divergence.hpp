@@ -20,10 +20,13 @@
 #include <type_traits>
 
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/f_divergence_kernels.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv {
 
@@ -183,3 +186,5 @@ auto f_divergence_discrete(const xt::xexpression<EP>& p, const xt::xexpression<E
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

@@ -20,10 +20,13 @@
 #include <vector>
 
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv {
 
@@ -343,3 +346,5 @@ auto kl_gaussian_gaussian_mc_grad(const xt::xexpression<EMQ>& mu_q,
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

@@ -17,10 +17,13 @@
 #include "gendiv/detail/array.hpp"
 #include "gendiv/detail/bernoulli_row.hpp"
 #include "gendiv/detail/checks.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv {
 
@@ -250,3 +253,5 @@ auto log_likelihood_normal_grad(const xt::xexpression<EM>& mu, const xt::xexpres
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

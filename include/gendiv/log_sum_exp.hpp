@@ -31,6 +31,8 @@
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv {
 
 namespace detail {
@@ -221,3 +223,5 @@ auto log_mean_exp_grad(const xt::xexpression<E>& x, const xt::xexpression<U>& up
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

@@ -41,6 +41,8 @@
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv {
 
 /// Gradient of gradient_penalty / lipschitz_penalty with respect to the input gradients.
@@ -297,3 +299,5 @@ xt::xtensor<T, 1> sample_interpolation_weights(std::size_t batch, URBG&& rng) {
 }
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

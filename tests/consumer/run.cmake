@@ -14,10 +14,10 @@ file(REMOVE_RECURSE ${WORK})
 if(MODE STREQUAL "package")
   step(${CMAKE_COMMAND} --install ${BUILD} --prefix ${WORK}/prefix)
   step(${CMAKE_COMMAND} -S ${SOURCE}/tests/consumer -B ${WORK}/build -DGENDIV_CONSUME=package
-       -DCMAKE_PREFIX_PATH=${WORK}/prefix)
+       -DCMAKE_PREFIX_PATH=${WORK}/prefix -DCMAKE_BUILD_TYPE=Release)
 else()
   step(${CMAKE_COMMAND} -S ${SOURCE}/tests/consumer -B ${WORK}/build -DGENDIV_CONSUME=subdirectory
-       -DGENDIV_SOURCE_DIR=${SOURCE})
+       -DGENDIV_SOURCE_DIR=${SOURCE} -DCMAKE_BUILD_TYPE=Release)
 endif()
 step(${CMAKE_COMMAND} --build ${WORK}/build)
 step(${WORK}/build/consumer)

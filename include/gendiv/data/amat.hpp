@@ -17,8 +17,11 @@
 
 #include "gendiv/data/dataset.hpp"
 #include "gendiv/data/file.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -105,3 +108,5 @@ inline xt::xtensor<std::uint8_t, 2> read_amat(const std::string& path, std::size
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

@@ -11,8 +11,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -115,3 +118,5 @@ xt::xtensor<T, 2> gather_as(const xt::xtensor<std::uint8_t, 2>& images,
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

@@ -21,7 +21,10 @@
 #include <random>
 
 #include "gendiv/data/permutation.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -50,3 +53,5 @@ inline void binarize(xt::xtensor<std::uint8_t, 2>& images, std::uint64_t seed) {
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

@@ -15,8 +15,11 @@
 
 #include <zlib.h>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -79,3 +82,5 @@ inline void check_binary(const char* function, const std::string& where,
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

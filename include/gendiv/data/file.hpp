@@ -20,7 +20,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -198,3 +201,5 @@ private:
 };
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

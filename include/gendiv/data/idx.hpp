@@ -19,8 +19,11 @@
 
 #include "gendiv/data/dataset.hpp"
 #include "gendiv/data/file.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -216,3 +219,5 @@ inline dataset read_idx_dataset(const std::string& images_path, const std::strin
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

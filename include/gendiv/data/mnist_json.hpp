@@ -22,8 +22,11 @@
 
 #include "gendiv/data/dataset.hpp"
 #include "gendiv/data/file.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -194,3 +197,5 @@ inline dataset read_mnist_json_digits(const std::string& digits_dir) {
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

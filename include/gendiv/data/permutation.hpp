@@ -20,7 +20,10 @@
 #include <utility>
 #include <vector>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 template <class URBG>
@@ -67,3 +70,5 @@ std::vector<std::size_t> permutation(std::size_t n, URBG& rng) {
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

@@ -51,7 +51,10 @@
 #include "gendiv/data/mnist_json.hpp"
 #include "gendiv/data/permutation.hpp"
 #include "gendiv/data/u8.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -287,3 +290,5 @@ inline data_splits load_splits(const std::string& spec, const std::string& data_
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

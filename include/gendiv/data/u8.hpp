@@ -15,8 +15,11 @@
 
 #include "gendiv/data/dataset.hpp"
 #include "gendiv/data/file.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::data {
 
@@ -62,3 +65,5 @@ inline void write_u8(const std::string& path, const xt::xtensor<std::uint8_t, 2>
 }
 
 }  // namespace gendiv::data
+
+GENDIV_DIAGNOSTICS_POP

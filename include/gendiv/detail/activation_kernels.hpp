@@ -24,6 +24,8 @@
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/math.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::detail {
 
 /// f(x) = x.
@@ -138,3 +140,5 @@ struct sigmoid_act {
 };
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

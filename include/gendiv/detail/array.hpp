@@ -6,8 +6,11 @@
 #include <type_traits>
 #include <vector>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -147,3 +150,5 @@ xt::xtensor<T, 1> upstream_or_ones(const char* function, const xt::xexpression<U
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

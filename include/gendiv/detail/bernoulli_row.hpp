@@ -21,9 +21,12 @@
 #include <cstring>
 #include <type_traits>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/math.hpp"
 #include "gendiv/detail/simd.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -200,3 +203,5 @@ inline T bernoulli_logits_row(const T* x, const T* t, std::size_t n, bool& targe
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -39,6 +40,8 @@ void gendiv_dgemm(int order, int trans_a, int trans_b, int m, int n, int k, doub
 #else
 #include <cblas.h>
 #endif
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -86,3 +89,5 @@ void gemm(trans ta, trans tb, std::size_t m, std::size_t n, std::size_t k, T alp
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -5,9 +5,12 @@
 #include <cstddef>
 
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/simd.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -29,3 +32,5 @@ void check_unit_interval(const char* function, const char* name, const flat<T>& 
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -35,6 +35,28 @@
 #define GENDIV_ALWAYS_INLINE inline
 #endif
 
+// GENDIV_DIAGNOSTICS_PUSH / _POP enclose the code of every gendiv header. g++ 12 (Debian 12's)
+// warns "'__Y' may be used uninitialized" inside its own AVX-512 headers wherever an intrinsic
+// passes _mm512_undefined_*() as a masked-off operand (GCC bug 105593, fixed in g++ 13), so a
+// user's -Wall -Werror build failed on an AVX-512 machine as soon as it called a gendiv kernel
+// (tests/consumer builds that way). g++ drops such a warning when some location of its inline
+// chain lies where the warning is switched off, so switching the two warnings off over gendiv's
+// own code silences them for gendiv's kernels. xsimd's out-of-line functions (log1p of double
+// batches) have no gendiv location in their chain: detail/xtensor.hpp, simd.hpp and
+// simd_exp.hpp include xtensor, xsimd and the intrinsics inside the region, which covers them
+// when gendiv is the first to include those headers (README.md says what to do otherwise). The
+// user's own code keeps both warnings. Elsewhere (clang, nvcc, g++ 13, no AVX-512) the macros
+// are empty.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && __GNUC__ < 13 && defined(__AVX512F__)
+#define GENDIV_DIAGNOSTICS_PUSH                                                                \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"") \
+        _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+#define GENDIV_DIAGNOSTICS_POP _Pragma("GCC diagnostic pop")
+#else
+#define GENDIV_DIAGNOSTICS_PUSH
+#define GENDIV_DIAGNOSTICS_POP
+#endif
+
 // GENDIV_FLATTEN marks the SIMD loop drivers (detail/simd.hpp): every call in their body, the
 // kernel lambda included, is inlined into the loop. With e^x forced inline, g++ 12 judged the
 // lambda of log_sum_exp's second pass too large and called it once per batch, passing each

@@ -9,6 +9,10 @@
 #include <string>
 #include <utility>
 
+#include "gendiv/detail/config.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv {
 
 /// The one exception type gendiv throws for bad arguments, bad files and bad checkpoints.
@@ -85,3 +89,5 @@ inline std::size_t normalize_axis(const char* function, const char* name, std::p
 
 }  // namespace detail
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

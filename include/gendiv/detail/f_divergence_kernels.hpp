@@ -38,6 +38,8 @@
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/math.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv {
 
 /// An interval of the extended real line, with open or closed ends (an infinite end is open).
@@ -638,3 +640,5 @@ struct f_conjugate_of_activation_prime_fn {
 }  // namespace detail
 
 }  // namespace gendiv
+
+GENDIV_DIAGNOSTICS_POP

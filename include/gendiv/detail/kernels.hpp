@@ -10,6 +10,8 @@
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/math.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::detail {
 
 /// log(1 + e^{-|x|}), the transcendental part of softplus, in (0, log 2], as e·P(e) with
@@ -336,3 +338,5 @@ struct kl_normal_mc_grad_fn {
 };
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -12,8 +12,11 @@
 #include <cstddef>
 #include <type_traits>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/math.hpp"
 #include "gendiv/detail/simd.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::detail {
 
@@ -289,3 +292,5 @@ inline void lse_finish(T* m, const T* s, std::size_t rows, std::size_t n, bool m
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -18,6 +18,8 @@
 #include "gendiv/detail/simd_exp.hpp"
 #endif
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::detail {
 
 // clang-format off
@@ -168,3 +170,5 @@ GENDIV_HD inline T quiet_nan() {
 inline constexpr double log_two_pi = 1.8378770664093454836;
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

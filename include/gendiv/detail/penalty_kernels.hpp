@@ -13,6 +13,8 @@
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/math.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::detail {
 
 /// The k for which max_abs·2^k lies in [1/2, 1), clamped so that 2^k is a finite normal
@@ -83,3 +85,5 @@ inline void check_lambda(const char* function, double lambda) {
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

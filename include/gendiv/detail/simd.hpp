@@ -9,9 +9,14 @@
 #include <limits>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
-
 #include "gendiv/detail/config.hpp"
+
+// From here to the end, the diagnostics region of detail/config.hpp; xsimd and the intrinsics
+// are included inside it so that, when gendiv includes them first, their out-of-line functions
+// are covered too.
+GENDIV_DIAGNOSTICS_PUSH
+
+#include <xsimd/xsimd.hpp>
 
 #if defined(__AVX512F__) && !defined(__CUDACC__)
 #include <immintrin.h>
@@ -401,3 +406,5 @@ inline bool all_true(const M& m) {
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -47,9 +47,14 @@
 #include <cstdint>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
-
 #include "gendiv/detail/config.hpp"
+
+// From here to the end, the diagnostics region of detail/config.hpp; xsimd and the intrinsics
+// are included inside it so that, when gendiv includes them first, their out-of-line functions
+// are covered too.
+GENDIV_DIAGNOSTICS_PUSH
+
+#include <xsimd/xsimd.hpp>
 
 #if defined(__AVX512F__) || (defined(__FMA__) && defined(__AVX__))
 #include <immintrin.h>
@@ -577,3 +582,5 @@ GENDIV_ALWAYS_INLINE xsimd::batch<float, A> expm1(const xsimd::batch<float, A>& 
 }
 
 }  // namespace gendiv::detail
+
+GENDIV_DIAGNOSTICS_POP

@@ -32,7 +32,10 @@
 #include <thrust/memory.h>
 #include <thrust/pair.h>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device::detail {
 
@@ -176,3 +179,5 @@ private:
 };
 
 }  // namespace gendiv::device::detail
+
+GENDIV_DIAGNOSTICS_POP

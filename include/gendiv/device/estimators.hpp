@@ -9,8 +9,11 @@
 
 #include <thrust/copy.h>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/device/log_sum_exp.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -222,3 +225,5 @@ void elbo_analytic_grad(U&& upstream, std::size_t batch, GA&& g_log_px_given_z, 
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

@@ -10,8 +10,11 @@
 
 #include <cstddef>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/f_divergence_kernels.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -141,3 +144,5 @@ void wasserstein_objective_grad(R&& critic_real, F&& critic_fake, std::size_t n_
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

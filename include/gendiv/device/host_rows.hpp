@@ -30,9 +30,12 @@
 #include <thrust/type_traits/is_contiguous_iterator.h>
 
 #include "gendiv/detail/bernoulli_row.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/kernels.hpp"
 #include "gendiv/detail/lse_row.hpp"
 #include "gendiv/detail/simd.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device::detail {
 
@@ -231,3 +234,5 @@ void simd_lse_rows(const Policy& exec, const In& x, std::size_t rows, std::size_
 }
 
 }  // namespace gendiv::device::detail
+
+GENDIV_DIAGNOSTICS_POP

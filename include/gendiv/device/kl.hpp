@@ -6,7 +6,10 @@
 
 #include <cstddef>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -221,3 +224,5 @@ void kl_gaussian_gaussian_mc_grad(MQ&& mu_q, LQ&& logvar_q, MP&& mu_p, LP&& logv
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

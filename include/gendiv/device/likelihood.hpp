@@ -6,7 +6,10 @@
 
 #include <cstddef>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -166,3 +169,5 @@ void log_likelihood_normal_grad(M&& mu, L&& logvar, Z&& z, U&& upstream, std::si
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

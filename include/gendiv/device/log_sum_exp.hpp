@@ -9,8 +9,11 @@
 
 #include <cstddef>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/math.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -254,3 +257,5 @@ void log_mean_exp_grad(In&& x, L&& lme, U&& upstream, std::size_t rows, std::siz
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

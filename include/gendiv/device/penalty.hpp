@@ -17,8 +17,11 @@
 #include <cmath>
 #include <cstddef>
 
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/penalty_kernels.hpp"
 #include "gendiv/device/rows.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::device {
 namespace detail {
@@ -416,3 +419,5 @@ void interpolate_grad(XR&& x_real, XF&& x_fake, Tt&& t, U&& upstream, std::size_
 }
 
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

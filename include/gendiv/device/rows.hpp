@@ -34,6 +34,8 @@
 #include "gendiv/device/host_rows.hpp"
 #endif
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::device {
 namespace detail {
 
@@ -271,3 +273,5 @@ T mean_of(const Policy& exec, It first, std::size_t n, K k) {
 
 }  // namespace detail
 }  // namespace gendiv::device
+
+GENDIV_DIAGNOSTICS_POP

@@ -18,9 +18,12 @@
 
 #include "gendiv/detail/activation_kernels.hpp"
 #include "gendiv/detail/array.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::nn {
 
@@ -313,3 +316,5 @@ auto activation_backward(const activation& a, const xt::xexpression<EY>& y,
 }
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP

@@ -24,6 +24,8 @@
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/nn/buffer.hpp"
 
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::nn {
 
 /// Adam's hyper-parameters, PyTorch's defaults.
@@ -185,3 +187,5 @@ private:
 };
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP

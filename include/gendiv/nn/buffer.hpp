@@ -8,6 +8,10 @@
 #include <new>
 #include <vector>
 
+#include "gendiv/detail/config.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::nn {
 
 /// Allocates T arrays on 64-byte (cache-line, AVX-512) boundaries.
@@ -40,3 +44,5 @@ template <class T>
 using buffer = std::vector<T, aligned_allocator<T>>;
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP

@@ -12,6 +12,10 @@
 #include <cstdint>
 #include <random>
 
+#include "gendiv/detail/config.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
+
 namespace gendiv::nn {
 
 /// A uniform draw in [-1, 1) from one raw output of the engine (53 random bits, exact).
@@ -44,3 +48,5 @@ void init_linear(T* weight, T* bias, std::size_t in, std::size_t out, std::mt199
 }
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP

@@ -19,11 +19,14 @@
 
 #include "gendiv/detail/array.hpp"
 #include "gendiv/detail/blas.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
 #include "gendiv/nn/activation.hpp"
 #include "gendiv/nn/init.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::nn {
 
@@ -184,3 +187,5 @@ private:
 };
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP

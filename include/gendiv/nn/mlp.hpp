@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "gendiv/detail/blas.hpp"
+#include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
 #include "gendiv/detail/simd.hpp"
 #include "gendiv/detail/xtensor.hpp"
@@ -32,6 +33,8 @@
 #include "gendiv/nn/buffer.hpp"
 #include "gendiv/nn/init.hpp"
 #include "gendiv/nn/linear.hpp"
+
+GENDIV_DIAGNOSTICS_PUSH
 
 namespace gendiv::nn {
 
@@ -504,3 +507,5 @@ private:
 };
 
 }  // namespace gendiv::nn
+
+GENDIV_DIAGNOSTICS_POP
