@@ -6,7 +6,6 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <limits>
-#include <string>
 #include <vector>
 
 #include "gendiv/nn/activation.hpp"

@@ -3,7 +3,6 @@
 // path), checkpoint save/restore, float against double, and errors.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <string>
 #include <vector>
 
 #include "gendiv/nn/adam.hpp"

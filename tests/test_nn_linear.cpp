@@ -9,7 +9,6 @@
 
 #include <boost/test/unit_test.hpp>
 #include <cmath>
-#include <string>
 #include <vector>
 
 #include "gendiv/nn/linear.hpp"

@@ -8,7 +8,6 @@
 // OpenBLAS's <cblas.h>): detail/blas.hpp must coexist with either.
 #include <boost/test/unit_test.hpp>
 #include <cstdlib>
-#include <string>
 #include <vector>
 #include <xtensor-blas/xlinalg.hpp>
 

@@ -7,7 +7,6 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstdlib>
-#include <string>
 #include <vector>
 
 #include "gendiv/nn/mlp.hpp"

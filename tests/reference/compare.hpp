@@ -6,7 +6,6 @@
 #include <boost/test/unit_test.hpp>
 #include <cmath>
 #include <cstddef>
-#include <initializer_list>
 #include <limits>
 #include <string>
 #include <vector>

@@ -22,4 +22,3 @@ GENDIV_DIAGNOSTICS_POP
 #if !defined(XTENSOR_VERSION_MAJOR) || (XTENSOR_VERSION_MAJOR == 0 && XTENSOR_VERSION_MINOR < 24)
 #error "gendiv needs xtensor 0.24 or newer"
 #endif
-
