@@ -61,6 +61,13 @@ def main():
             print(f"| {label} | {T} | {shape} | {g[naive.format(T=T)]:.1f} | {gv:.1f} | {g[dev.format(T=T)]:.1f} | "
                   f"{tv:.1f} | **{tv / gv:.1f}×** |")
 
+    print("\nlog_mean_exp at (64,200), its exponentials alone (Σ e^(x−m) over the rows, maxima taken "
+          "beforehand, one thread as the kernel at this size): " + "; ".join(
+              f"{T} {g[f'BM_floor_exp_rows<{T}>/64/200']:.2f} µs (gendiv / that "
+              f"{g[f'BM_gendiv<{T}>/64/200'] / g[f'BM_floor_exp_rows<{T}>/64/200']:.2f}×, PyTorch / that "
+              f"{t[('log_mean_exp', T, '(64,200)')] / g[f'BM_floor_exp_rows<{T}>/64/200']:.1f}×)"
+              for T in ("float", "double")) + ".")
+
     print("\n### 10⁷ elements: gendiv against the floors measured in the same binary (2 threads), median ms\n")
     print("| operation | type | naive | gendiv | Thrust OMP | memory floor | transcendental floor | "
           "gendiv / tighter floor | PyTorch |")
