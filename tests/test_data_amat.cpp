@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gendiv/data/amat.hpp"
+#include "support/counting_new.hpp"
 #include "test_data_support.hpp"
 
 using gendiv::error;
@@ -95,4 +96,35 @@ BOOST_AUTO_TEST_CASE(empty_and_missing_files) {
                           (message_has{"gendiv::read_amat", "cannot open", "missing.amat"}));
     BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "x", 0), error,
                           (message_has{"dim must be positive"}));
+}
+
+BOOST_AUTO_TEST_CASE(memory_follows_the_parsed_lines_not_the_newline_count) {
+    // 4 MiB of newlines, plain and as a 4 KB gzip: 4 Mi "lines". A reader that sized the
+    // (N, 784) matrix from the newline count asked for 3.3 GB here (and for 53 GB with a gzip of
+    // 64 KB, which ended in std::bad_alloc). Line 1 is already wrong, and nothing near a
+    // megabyte may be requested before that is found.
+    temp_dir dir("amat");
+    const std::string newlines(std::size_t(4) << 20, '\n');
+    write_text(dir / "nl.amat", newlines);
+    gendiv::test::write_gzip(dir / "nl.amat.gz", gendiv::test::bytes(newlines.begin(), newlines.end()));
+    for (const char* name : {"nl.amat", "nl.amat.gz"}) {
+        gendiv::test::largest_allocation = 0;
+        BOOST_CHECK_EXCEPTION(gd::read_amat(dir / name), error,
+                              (message_has{dir / name, "line 1 has 0 values, expected 784"}));
+        BOOST_TEST(gendiv::test::largest_allocation.load() < (std::size_t(1) << 20), name);
+    }
+    // A valid file's matrix is the only large request: 3 lines of 784 values.
+    write_text(dir / "ok.amat", line(784, 0) + "\n" + line(784, 1) + "\n" + line(784, 2) + "\n");
+    gendiv::test::largest_allocation = 0;
+    BOOST_TEST(gd::read_amat(dir / "ok.amat").shape()[0] == 3u);
+    BOOST_TEST(gendiv::test::largest_allocation.load() < std::size_t(64) << 10);
+}
+
+BOOST_AUTO_TEST_CASE(a_huge_dim_is_a_value_count_error_not_an_allocation) {
+    // lines x dim used to wrap around for dim = 2^63 and two lines, and the parse wrote into a
+    // matrix of 0 bytes.
+    temp_dir dir("amat");
+    write_text(dir / "two.amat", "1\n1\n");
+    BOOST_CHECK_EXCEPTION(gd::read_amat(dir / "two.amat", std::size_t(1) << 63), error,
+                          (message_has{"line 1 has 1 values, expected 9223372036854775808"}));
 }

@@ -126,6 +126,12 @@ BOOST_AUTO_TEST_CASE(idx_split_errors) {
     write_file(dir / "train-labels-idx1-ubyte", idx_file(2049, {10001}, bytes(10001, 1)));
     BOOST_CHECK_EXCEPTION(gd::load_splits("idx:" + dir.str(), "data"), error,
                           (message_has{"images of 6 pixels", "28×28 = 784"}));
+    // An empty t10k pair is a valid IDX file but no test split (it used to load, and a VAE's
+    // test averages came out NaN).
+    write_idx_dir(dir, 10001, 0);
+    BOOST_CHECK_EXCEPTION(gd::load_splits("idx:" + dir.str(), "data"), error,
+                          (message_has{"t10k-images-idx3-ubyte.gz' holds 0 images",
+                                       "the test split needs at least one"}));
     write_idx_dir(dir, 10001, 2);
     fs::remove(dir / "t10k-images-idx3-ubyte.gz");
     write_file(dir / "t10k-images-idx3-ubyte", idx_file(2051, {3, 28, 28}, bytes(3 * 784, 0)));

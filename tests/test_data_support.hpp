@@ -3,17 +3,25 @@
 // predicate on gendiv::error messages for BOOST_CHECK_EXCEPTION.
 #pragma once
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <exception>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <initializer_list>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gendiv/detail/error.hpp"
@@ -91,6 +99,32 @@ inline bytes idx_file(std::uint32_t magic, std::initializer_list<std::uint32_t> 
     for (auto d : dims) put_be32(b, d);
     b.insert(b.end(), data.begin(), data.end());
     return b;
+}
+
+/// Makes a FIFO at `path` and runs `open_it`, which opens that path for reading, on a thread.
+/// Returns the message of what it threw, "returned" when it threw nothing, or "waited" when it was
+/// still blocked after five seconds (a blocking open of a FIFO waits for a writer; the FIFO is
+/// then opened for writing, which lets the call go on, so the test ends either way).
+inline std::string open_of_fifo(const std::string& path, const std::function<void()>& open_it) {
+    if (::mkfifo(path.c_str(), 0600) != 0) throw std::runtime_error("test: mkfifo failed for " + path);
+    auto outcome = std::make_shared<std::promise<std::string>>();
+    std::future<std::string> done = outcome->get_future();
+    std::thread t([open_it, outcome] {
+        try {
+            open_it();
+            outcome->set_value("returned");
+        } catch (const std::exception& e) {
+            outcome->set_value(e.what());
+        }
+    });
+    if (done.wait_for(std::chrono::seconds(5)) == std::future_status::ready) {
+        t.join();
+        return done.get();
+    }
+    const int writer = ::open(path.c_str(), O_WRONLY);  // meets the blocked reader
+    if (writer >= 0) ::close(writer);
+    t.join();
+    return "waited";
 }
 
 }  // namespace gendiv::test

@@ -20,7 +20,11 @@
 // it, renames it over PATH (atomic on POSIX file systems) and fsyncs the directory so that the
 // rename itself survives a crash. A crash at any point leaves either the old checkpoint or the
 // new one at PATH; a stale PATH.tmp from an interrupted write is simply overwritten next time.
-// (One writer per PATH: two processes writing the same PATH at once would share PATH.tmp.)
+// Writers of one PATH take turns: each holds an exclusive flock(2) on PATH.tmp from before it
+// truncates it until after the rename, so two writers (two threads, or a periodic save and a
+// save on a signal) never write into one temporary file, and the second writes after the first
+// has renamed. PATH.tmp is opened with O_NOFOLLOW: a symbolic link there is an error, never a
+// file written through.
 // `read` checks, in order, the magic, the version, the size the header declares against the
 // file's, the checksum, then each section's bounds, and throws gendiv::error naming the file and
 // what is wrong (truncated, not a checkpoint, newer format, checksum mismatch, corrupt section).
@@ -37,12 +41,14 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+#include "gendiv/detail/regular_file.hpp"
 
 GENDIV_DIAGNOSTICS_PUSH
 
@@ -157,19 +163,19 @@ public:
     }
 
     /// Writes the checkpoint to `path` atomically (see the header comment).
-    /// @throws gendiv::error when any step fails; PATH then still holds what it held before.
+    /// @throws gendiv::error when any step fails. PATH then still holds what it held before,
+    /// except when a step after the rename fails (the fsync of PATH's directory, or closing the
+    /// synced file): the new checkpoint is then at PATH, and the message says "wrote PATH".
     void write(const std::string& path) const {
         constexpr const char* fn = "checkpoint::write";
         const std::string tmp = path + ".tmp";
-        const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            const int e = errno;
-            detail::fail(fn, "cannot create '", tmp, "': ", std::strerror(e));
-        }
+        const int fd = lock_temporary(fn, tmp);
         file_writer w{fd};
+        // Until the rename the lock is held (w.fd open), and a failed write removes its own
+        // temporary file before it lets the next writer in.
         auto abandon = [&](const std::string& what, int e) {
-            if (w.fd >= 0) ::close(w.fd);
             ::unlink(tmp.c_str());
+            ::close(w.fd);
             detail::fail(fn, what, ": ", std::strerror(e), " ('", path, "' is unchanged)");
         };
         unsigned char head[header_size];
@@ -195,16 +201,12 @@ public:
             const int e = errno;
             abandon("fsync of '" + tmp + "' failed", e);
         }
-        const int fd_done = w.fd;
-        w.fd = -1;
-        if (::close(fd_done) != 0) {
-            const int e = errno;
-            abandon("closing '" + tmp + "' failed", e);
-        }
         if (::rename(tmp.c_str(), path.c_str()) != 0) {
             const int e = errno;
             abandon("cannot rename '" + tmp + "' to '" + path + "'", e);
         }
+        const bool closed = ::close(w.fd) == 0;  // releases the lock
+        const int close_errno = errno;
         // Make the rename durable: fsync the directory that holds the entry.
         const std::string::size_type slash = path.find_last_of('/');
         const std::string dir =
@@ -217,6 +219,9 @@ public:
                          "': ", std::strerror(e), " (a crash now could lose the rename)");
         }
         ::close(dfd);
+        if (!closed)  // after a successful fsync of the file: its data are on disk
+            detail::fail(fn, "wrote '", path, "' (file and directory synced) but closing it failed: ",
+                         std::strerror(close_errno));
     }
 
     /// Reads and verifies a checkpoint written by `write`.
@@ -473,6 +478,41 @@ private:
     }
 
     /// Buffered writes to a file descriptor with a running CRC-32 of everything put.
+    /// Opens `tmp` for writing (created 0644 less the umask, never through a symbolic link),
+    /// waits for an exclusive flock on it and truncates it; returns the descriptor. The lock is
+    /// taken on the open file, and another writer may have renamed that file over PATH while
+    /// this one waited; so after locking, the descriptor must still be the file named `tmp`
+    /// (same device and inode), or it is closed and `tmp` opened again.
+    static int lock_temporary(const char* fn, const std::string& tmp) {
+        for (;;) {
+            const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+            if (fd < 0) {
+                const int e = errno;
+                detail::fail(fn, "cannot create '", tmp, "': ", std::strerror(e),
+                             e == ELOOP ? " (it is a symbolic link)" : "");
+            }
+            int r;
+            while ((r = ::flock(fd, LOCK_EX)) != 0 && errno == EINTR) {
+            }
+            const int lock_errno = errno;
+            struct stat held {}, named {};
+            if (r != 0 || ::fstat(fd, &held) != 0) {
+                const int e = r != 0 ? lock_errno : errno;
+                ::close(fd);
+                detail::fail(fn, "cannot lock '", tmp, "': ", std::strerror(e));
+            }
+            if (::lstat(tmp.c_str(), &named) == 0 && named.st_dev == held.st_dev && named.st_ino == held.st_ino) {
+                if (::ftruncate(fd, 0) != 0) {
+                    const int e = errno;
+                    ::close(fd);
+                    detail::fail(fn, "cannot truncate '", tmp, "': ", std::strerror(e));
+                }
+                return fd;
+            }
+            ::close(fd);  // renamed by the writer before us: open the name afresh
+        }
+    }
+
     struct file_writer {
         int fd;
         uLong crc = ::crc32(0L, Z_NULL, 0);
@@ -525,17 +565,9 @@ private:
         std::uint64_t size = 0;
 
         file_reader(const char* function, const std::string& p) : fn(function), path(p) {
-            fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-            if (fd < 0) {
-                const int e = errno;
-                detail::fail(fn, "cannot open '", path, "': ", std::strerror(e));
-            }
-            struct stat st {};
-            if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-                ::close(fd);
-                detail::fail(fn, "'", path, "' is not a regular file");
-            }
-            size = static_cast<std::uint64_t>(st.st_size);
+            const detail::regular_file f = detail::open_regular_file(fn, path);
+            fd = f.fd;
+            size = f.size;
         }
         file_reader(const file_reader&) = delete;
         file_reader& operator=(const file_reader&) = delete;

@@ -1,5 +1,6 @@
-// tests/support/counting_new.hpp: a global operator new that counts its calls, for the tests
-// that promise no allocation after a first call. It replaces the program's operator new, so a
+// tests/support/counting_new.hpp: a global operator new that counts its calls and records the
+// largest request, for the tests that promise no allocation after a first call or no allocation
+// beyond what the data need. It replaces the program's operator new, so a
 // test program includes it in exactly one translation unit (each test here is one).
 #pragma once
 
@@ -11,6 +12,15 @@
 namespace gendiv::test {
 /// How many times the global operator new has run (the plain and the aligned forms).
 inline std::atomic<long> allocations{0};
+/// The largest size requested since it was last set to 0.
+inline std::atomic<std::size_t> largest_allocation{0};
+
+inline void record_allocation(std::size_t n) {
+    ++allocations;
+    std::size_t seen = largest_allocation.load();
+    while (n > seen && !largest_allocation.compare_exchange_weak(seen, n)) {
+    }
+}
 }  // namespace gendiv::test
 
 // The replacements pair malloc / aligned_alloc with free, which is correct; GCC's
@@ -18,12 +28,12 @@ inline std::atomic<long> allocations{0};
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t n) {
-    ++gendiv::test::allocations;
+    gendiv::test::record_allocation(n);
     if (void* p = std::malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
 void* operator new(std::size_t n, std::align_val_t a) {
-    ++gendiv::test::allocations;
+    gendiv::test::record_allocation(n);
     const std::size_t al = static_cast<std::size_t>(a);
     if (void* p = std::aligned_alloc(al, (n + al - 1) / al * al)) return p;
     throw std::bad_alloc();

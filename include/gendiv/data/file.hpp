@@ -15,13 +15,12 @@
 #include <string>
 #include <utility>
 
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/error.hpp"
+#include "gendiv/detail/regular_file.hpp"
 
 GENDIV_DIAGNOSTICS_PUSH
 
@@ -31,20 +30,13 @@ namespace gendiv::data {
 class byte_source {
 public:
     /// Opens `path`; `function` names the public caller in every error message.
-    /// @throws gendiv::error when the file cannot be opened or is not a regular file.
+    /// @throws gendiv::error when the file cannot be opened or is not a regular file (a FIFO
+    /// included: it is refused, not waited on).
     byte_source(const char* function, std::string path)
         : function_(function), path_(std::move(path)) {
-        fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd_ < 0) {
-            const int e = errno;
-            detail::fail(function_, "cannot open '", path_, "': ", std::strerror(e));
-        }
-        struct stat st {};
-        if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-            ::close(fd_);
-            detail::fail(function_, "'", path_, "' is not a regular file");
-        }
-        file_size_ = static_cast<std::uint64_t>(st.st_size);
+        const detail::regular_file f = detail::open_regular_file(function_, path_);
+        fd_ = f.fd;
+        file_size_ = f.size;
         unsigned char magic[2] = {0, 0};
         const bool has_magic = ::pread(fd_, magic, 2, 0) == 2;
         gzip_ = has_magic && magic[0] == 0x1f && magic[1] == 0x8b;
@@ -114,12 +106,25 @@ public:
                          ")");
     }
 
-    /// Reads everything that is left (JSON and other whole-file formats).
-    std::string read_all() {
+    /// Reads everything that is left (JSON and other whole-file formats), at most `limit` bytes.
+    /// @throws gendiv::error naming the limit when more than `limit` bytes are left (a plain file
+    /// is checked against its size before anything is allocated; a gzip stream, which may
+    /// expand 1032-fold, as it is read).
+    std::string read_all(std::uint64_t limit) {
+        auto too_large = [&]() {
+            detail::fail(function_, "'", path_, "' holds more than ", limit, " bytes",
+                         gzip_ ? " uncompressed" : "", ", the most this reader accepts");
+        };
         std::string s;
-        if (!gzip_) s.reserve(static_cast<std::size_t>(remaining_bound()));
+        if (!gzip_) {
+            if (remaining_bound() > limit) too_large();
+            s.reserve(static_cast<std::size_t>(remaining_bound()));
+        }
         char buf[1 << 16];
-        for (std::size_t r; (r = read_some(buf, sizeof buf)) > 0;) s.append(buf, r);
+        for (std::size_t r; (r = read_some(buf, sizeof buf)) > 0;) {
+            if (s.size() + r > limit) too_large();
+            s.append(buf, r);
+        }
         return s;
     }
 

@@ -7,8 +7,9 @@
 // (0x00000801: N). A file that starts with 1f 8b is decompressed on the fly (file.hpp).
 //
 // Every size is checked against the header: a short file, extra bytes after the data, another
-// magic, a zero extent or images and labels that disagree in number each throw gendiv::error
-// naming the function, the path, and what was expected against what was found.
+// magic, a zero row or column extent, or images and labels that disagree in number each throw
+// gendiv::error naming the function, the path, and what was expected against what was found. A
+// count N of 0 is a valid, empty file (load_splits refuses an empty test split itself).
 #pragma once
 
 #include <cstddef>

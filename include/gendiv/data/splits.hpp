@@ -148,6 +148,8 @@ inline data::data_splits load_idx_splits(const std::string& dir, const std::stri
         data::idx_reader images(splits_fn, si, 3), labels(splits_fn, sl, 1);
         check_idx_counts(splits_fn, si, images.count(), sl, labels.count());
         require_mnist_size(si, images.item_size());
+        if (images.count() == 0)  // a valid IDX file, but a test split with nothing to average
+            fail(splits_fn, "'", si, "' holds 0 images; the test split needs at least one");
         s.test.images = data::make_images(images.count(), 784);
         images.read(s.test.images.data(), images.count());
         images.finish();
