@@ -14,6 +14,7 @@
 #include <random>
 #include <string>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 #include <xtensor/xarray.hpp>
@@ -437,6 +438,47 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bound_is_tight_at_the_optimal_critic, D, all_diver
         const double o2 = gendiv::f_gan_objective<D>(r2, f2);
         BOOST_TEST(o2 <= Ref::divergence_pq + 1e-12, D::name << ": objective " << o2 << " exceeds D_f");
     }
+}
+
+// f at u = +∞ is its limit: +∞, or -∞ for reverse KL (-log u) and the GAN form (-1 - log(1+u)
+// asymptotically). Jensen–Shannon, the GAN form and Neyman χ² gave NaN there (inf - inf,
+// inf·0, inf/inf).
+template <class D>
+constexpr double f_limit_at_infinity = inf;
+template <>
+constexpr double f_limit_at_infinity<gendiv::reverse_kl> = -inf;
+template <>
+constexpr double f_limit_at_infinity<gendiv::gan> = -inf;
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(f_at_infinity_is_its_limit, D, all_divergences) {
+    BOOST_TEST(D::f(inf) == f_limit_at_infinity<D>, D::name << ": f(inf) = " << D::f(inf));
+    const float inf_f = std::numeric_limits<float>::infinity();
+    BOOST_TEST(D::f(inf_f) == static_cast<float>(f_limit_at_infinity<D>), D::name << ": f(inf) = " << D::f(inf_f));
+}
+
+// P = (1, 0) against Q = (q1, 1) with q1 subnormal (1e-320 in double, 1e-40 in float), so that
+// p/q overflows the weights' type. The reference is q1 f(1/q1) + f(0) at 400 digits; where it
+// exceeds the type's range the result must be +inf. Before 2026-12-03 KL, squared Hellinger
+// and total variation gave +inf and Jensen–Shannon, the GAN form and Neyman NaN.
+template <class D, class T>
+void check_tiny_q(double expected) {
+    const T q1 = static_cast<T>(std::is_same_v<T, float> ? R::tiny_q_float : R::tiny_q_double);
+    const xt::xtensor<T, 1> p = {T(1), T(0)}, q = {q1, T(1)};
+    const T got = gendiv::f_divergence_discrete<D>(p, q);
+    const T want = static_cast<T>(expected);
+    // relative 1e-14 (double) or 2 float ulps, plus an absolute allowance: in double the term of
+    // q1 is p·f'(∞), within p·1.5e-154 of p·f(u)/u (the GAN form's true -7.4e-318 comes out 0);
+    // in float the quotient is formed in double and nothing is approximated
+    const bool is_float = std::is_same_v<T, float>;
+    BOOST_TEST(close(got, want, is_float ? 2.4e-7 : 1e-14, is_float ? std::numeric_limits<T>::denorm_min() : 1.5e-154),
+               D::name << " (" << (is_float ? "float" : "double") << "): " << got
+                       << ", expected " << want);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(discrete_divergence_with_a_ratio_beyond_the_type, D, all_divergences) {
+    using Ref = typename ref<D>::type;
+    check_tiny_q<D, double>(Ref::divergence_tiny_q_double);
+    check_tiny_q<D, float>(Ref::divergence_tiny_q_float);
 }
 
 // The seed's toy problem: P = (0, Z), Q_θ = (θ, Z), Z ~ U[0, 1]. For θ ≠ 0 the supports are

@@ -160,6 +160,15 @@ auto wasserstein_objective_grad(const xt::xexpression<ER>& critic_real,
 /// non-negative measures) on the same points, with Csiszár's conventions for empty cells:
 /// a cell with q_i = 0 contributes p_i·f'(∞) (D::f_slope_at_infinity; 0 when p_i = 0 too).
 /// This is the quantity f_gan_objective bounds from below.
+///
+/// Each term is evaluated in double (and summed in double), so for float weights p_i/q_i never
+/// overflows. For double weights it overflows where q_i < p_i / DBL_MAX (a subnormal q_i, or
+/// unnormalized measures); such a term is q_i f(p_i/q_i) = p_i·f(u)/u at u > 1.8e308, which is
+/// p_i·f'(∞) to double precision where f'(∞) is finite (f(u)/u - f'(∞) = O(log(u)/u) or
+/// O(1/√u) for the eight divergences here), and D::large_ratio_term(p_i, q_i) where f'(∞) = ∞
+/// (Kullback–Leibler: p (log p - log q); Pearson χ²: p²/q). Before 2026-12-03 the quotient was
+/// formed in the weights' type: P = (1, 0) against Q = (1e-320, 1) gave +inf for KL (736.8) and
+/// NaN for Jensen–Shannon (2 log 2), and float weights of 1e-40 did the same.
 /// @param p, q non-negative weights of the same shape (any number of dimensions, at least one
 /// element). @throws gendiv::error on a shape mismatch, no elements, or a negative or NaN weight.
 template <class D, class EP, class EQ>
@@ -177,10 +186,16 @@ auto f_divergence_discrete(const xt::xexpression<EP>& p, const xt::xexpression<E
         if (!(pi >= T(0)) || !(qi >= T(0)))
             detail::fail(fn, "weights must be non-negative, but p[", i, "] = ", pi, " and q[", i,
                          "] = ", qi);
-        if (qi > T(0))
-            sum += static_cast<double>(qi * D::f(pi / qi));
-        else if (pi > T(0))
-            sum += static_cast<double>(pi) * D::f_slope_at_infinity;
+        const double pd = static_cast<double>(pi), qd = static_cast<double>(qi);
+        if (qd > 0) {
+            const double u = pd / qd;
+            if (u < detail::inf_d)
+                sum += qd * D::f(u);
+            else
+                sum += detail::large_ratio_term<D>(pd, qd);
+        } else if (pd > 0) {
+            sum += pd * D::f_slope_at_infinity;
+        }
     }
     return static_cast<T>(sum);
 }

@@ -13,6 +13,8 @@ inline constexpr std::array<double, 9> u_points = {0.0010000000000000000, 0.2500
 inline constexpr std::array<double, 7> v_points = {-700.00000000000000, -30.000000000000000, -1.0000000000000000, 0.50000000000000000, 3.0000000000000000, 30.000000000000000, 700.00000000000000};
 inline constexpr std::array<double, 3> p = {0.50000000000000000, 0.29999999999999999, 0.20000000000000001};
 inline constexpr std::array<double, 3> q = {0.20000000000000001, 0.29999999999999999, 0.50000000000000000};
+inline constexpr double tiny_q_double = 9.9998886718268301e-321;
+inline constexpr double tiny_q_float = 9.9999461011147596e-41;
 
 /// kullback_leibler
 struct kullback_leibler {
@@ -25,6 +27,10 @@ struct kullback_leibler {
     static constexpr std::array<double, 7> conjugate_of_activation = {3.6271722970495224e-305, 3.4424771084699765e-14, 0.13533528323661269, 0.60653065971263342, 7.3890560989306502, 3.9313342971440421e+12, 3.7311512151407716e+303};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.27488721956224649;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = 736.82724089097391;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = 92.103409109664877;
 };
 
 /// reverse_kl
@@ -38,6 +44,10 @@ struct reverse_kl {
     static constexpr std::array<double, 7> conjugate_of_activation = {-701.00000000000000, -31.000000000000000, -2.0000000000000000, -0.50000000000000000, 2.0000000000000000, 29.000000000000000, 699.00000000000000};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.27488721956224649;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = inf;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = inf;
 };
 
 /// pearson_chi2
@@ -51,6 +61,10 @@ struct pearson_chi2 {
     static constexpr std::array<double, 7> conjugate_of_activation = {1.2180000000000000e+5, 195.00000000000000, -0.75000000000000000, 0.56250000000000000, 5.2500000000000000, 255.00000000000000, 1.2320000000000000e+5};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.62999999999999993;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = inf;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = 1.0000053899175751e+40;
 };
 
 /// neyman_chi2
@@ -64,6 +78,10 @@ struct neyman_chi2 {
     static constexpr std::array<double, 7> conjugate_of_activation = {-2.0141817740561595e+152, -6.5380327449442213e+6, -1.2974425414002563, 0.44239843385719026, 1.5537396797031403, 1.9999993881953590, 2.0000000000000000};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.62999999999999993;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = inf;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = inf;
 };
 
 /// squared_hellinger
@@ -77,6 +95,10 @@ struct squared_hellinger {
     static constexpr std::array<double, 7> conjugate_of_activation = {-1.0000000000000000, -0.99999999999990642, -0.63212055882855768, 0.64872127070012815, 19.085536923187668, 1.0686474581523462e+13, 1.0142320547350045e+304};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.13508893593264825;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = 2.0000000000000000;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = 2.0000000000000000;
 };
 
 /// jensen_shannon
@@ -90,6 +112,10 @@ struct jensen_shannon {
     static constexpr std::array<double, 7> conjugate_of_activation = {-0.69314718055994531, -0.69314718055985173, -0.37988549304172248, 0.28092980362016137, 2.3554401710137967, 29.306852819440148, 699.30685281944005};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.13282862876456329;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = 1.3862943611198906;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = 1.3862943611198906;
 };
 
 /// gan
@@ -103,6 +129,10 @@ struct gan {
     static constexpr std::array<double, 7> conjugate_of_activation = {9.8596765437597709e-305, 9.3576229688397368e-14, 0.31326168751822283, 0.97407698418010668, 3.0485873515737421, 30.000000000000094, 700.00000000000000};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = -1.2534657323553273;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = -7.3781902679508956e-318;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = -9.3102907292668568e-39;
 };
 
 /// total_variation
@@ -116,6 +146,10 @@ struct total_variation {
     static constexpr std::array<double, 7> conjugate_of_activation = {-0.50000000000000000, -0.50000000000000000, -0.38079707797788244, 0.23105857863000488, 0.49752737684336523, 0.50000000000000000, 0.50000000000000000};
     /// D_f(P||Q) = sum_i q_i f(p_i / q_i)
     static constexpr double divergence_pq = 0.29999999999999999;
+    /// D_f((1, 0) || (q1, 1)) with q1 the double nearest 1e-320
+    static constexpr double divergence_tiny_q_double = 1.0000000000000000;
+    /// D_f((1, 0) || (q1, 1)) with q1 the float nearest 1e-40
+    static constexpr double divergence_tiny_q_float = 1.0000000000000000;
 };
 
 }  // namespace gendiv::test::fdiv_reference

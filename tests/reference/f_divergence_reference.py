@@ -7,14 +7,16 @@ Writes tests/reference/f_divergence_reference.hpp (run from the repository root)
 
 Every input is a double; mpmath converts it exactly (mpf(0.3) is the double nearest 0.3, not
 3/10), so the tables hold the correctly rounded value of each function at the double that the
-C++ test passes. The formulas are the generators f, their convex conjugates f* and the output
-activations g_f of Nowozin, Cseke and Tomioka, "f-GAN" (arXiv 1606.00709), Table 2, with the
-Jensen-Shannon generator taken as printed in Table 2 (which is twice the JSD of Table 1); see
+C++ test passes. The formulas are the generators f (Table 1), their convex conjugates f* and the
+output activations g_f (Table 2) of Nowozin, Cseke and Tomioka, "f-GAN" (arXiv 1606.00709), with
+the Jensen-Shannon generator taken as printed (its f-divergence is twice the D_JS of its row); see
 docs/f_divergence.md. They are written here from the definitions, independently of the C++:
 f* as the closed form of sup_u (u t - f(u)), and f*(g_f(v)) by composing the two at high
 precision (no stable rewriting), so a slip in the C++ closed forms shows up as a mismatch.
 400 digits resolve 1 - e^-700, which f*(-700) for the GAN form and g_f(±700) need.
 """
+
+import struct
 
 import mpmath as mp
 
@@ -83,10 +85,23 @@ V_POINTS = [-700.0, -30.0, -1.0, 0.5, 3.0, 30.0, 700.0]
 P = [0.5, 0.3, 0.2]
 Q = [0.2, 0.3, 0.5]
 
+# P = (1, 0) against Q = (q1, 1) with q1 so small that 1/q1 overflows the type: the double
+# nearest 1e-320 (subnormal) and the float nearest 1e-40 (subnormal in float; f_divergence_discrete
+# works in double, where 1/q1 is finite). D_f = q1 f(1/q1) + f(0).
+TINY_Q = {"double": 1e-320, "float": struct.unpack("<f", struct.pack("<f", 1e-40))[0]}
+
+
+def f_at_zero(f):
+    """f(0), +inf where the formula divides by 0 (Neyman: (1 - 0)^2 / 0)."""
+    try:
+        return f(mp.mpf(0))
+    except ZeroDivisionError:
+        return mp.inf
+
 
 def cxx(x):
-    """A double literal that round-trips (17 significant digits)."""
-    if mp.isinf(x):
+    """A double literal that round-trips (17 significant digits); inf beyond the double range."""
+    if mp.isinf(x) or abs(x) > mp.mpf(1.7976931348623157e308):
         return "inf" if x > 0 else "-inf"
     return mp.nstr(x, 17, min_fixed=-5, max_fixed=5, strip_zeros=False).replace("e", "e")
 
@@ -112,6 +127,8 @@ def main():
     out.append("inline constexpr std::array<double, %d> v_points = %s;" % (len(V_POINTS), row(map(mp.mpf, V_POINTS))))
     out.append("inline constexpr std::array<double, 3> p = %s;" % row(map(mp.mpf, P)))
     out.append("inline constexpr std::array<double, 3> q = %s;" % row(map(mp.mpf, Q)))
+    for type_name, q1 in TINY_Q.items():
+        out.append("inline constexpr double tiny_q_%s = %s;" % (type_name, mp.nstr(mp.mpf(q1), 17)))
     out.append("")
     for name, (f, fstar, g) in DIVERGENCES.items():
         ts = T_POINTS[name]
@@ -131,6 +148,11 @@ def main():
         d = mp.fsum(mp.mpf(qi) * f(mp.mpf(pi) / mp.mpf(qi)) for pi, qi in zip(P, Q))
         out.append("    /// D_f(P||Q) = sum_i q_i f(p_i / q_i)")
         out.append("    static constexpr double divergence_pq = %s;" % cxx(d))
+        for type_name, q1 in TINY_Q.items():
+            q1 = mp.mpf(q1)
+            d_tiny = q1 * f(1 / q1) + f_at_zero(f)
+            out.append("    /// D_f((1, 0) || (q1, 1)) with q1 the %s nearest %s" % (type_name, "1e-320" if type_name == "double" else "1e-40"))
+            out.append("    static constexpr double divergence_tiny_q_%s = %s;" % (type_name, cxx(d_tiny)))
         out.append("};")
         out.append("")
     out.append("}  // namespace gendiv::test::fdiv_reference")

@@ -4,7 +4,8 @@
 //
 // Each type D holds, for its generator f (Nowozin, Cseke and Tomioka, "f-GAN: Training
 // Generative Neural Samplers using Variational Divergence Minimization", NeurIPS 2016,
-// arXiv 1606.00709, Table 2 and section 2.4):
+// arXiv 1606.00709: Table 1 for the generators, Table 2 for the output activations, dom f* and the
+// conjugates, section 2.4):
 //
 //   D::f(u), D::f_prime(u)                       the generator f and f'
 //   D::conjugate(t), D::conjugate_prime(t)       the convex conjugate f*(t) = sup_u (u t - f(u))
@@ -15,13 +16,16 @@
 //   D::generator_domain, D::activation_range, D::conjugate_domain   (real_interval)
 //   D::f_slope_at_infinity                       f'(∞) = lim_{u→∞} f(u)/u (for q = 0 terms)
 //   D::name
+//   D::large_ratio_term(p, q)   (optional; only where f'(∞) = ∞) q f(p/q) in double where p/q
+//                                overflows (f_divergence_discrete; see detail::large_ratio_term)
 //
 // Conventions (derivations in docs/f_divergence.md):
 // - Extended values: f(u) = +∞ for u outside dom f, f*(t) = +∞ for t outside dom f*; the
-//   derivatives are NaN outside the domain of their function (and at an open boundary, where the
-//   function is +∞). NaN inputs give NaN.
-// - Jensen–Shannon uses Table 2's generator, which is twice that of Table 1's D_JS: gendiv's
-//   jensen_shannon divergence is 2·JSD, with range [0, 2 log 2].
+//   derivatives are NaN outside the domain of their function; at u = 0, f' is its one-sided
+//   limit (-∞ for Kullback–Leibler, reverse KL and Neyman χ², whose f' diverges there, so that
+//   the optimal critic g_f^{-1}(f'(0)) where p = 0 is that of the limit). NaN inputs give NaN.
+// - Jensen–Shannon: Table 1's generator, whose f-divergence is twice the D_JS written in the same
+//   row: gendiv's jensen_shannon divergence is 2·JSD, with range [0, 2 log 2].
 // - Pearson χ² and total variation take f on all of R, as Table 2's conjugates imply
 //   (f* = t + t²/4 on R, f* = t on [-1/2, 1/2]); restricting f to u ≥ 0 would change f* only
 //   for t < -2 and t < -1/2 respectively, where no optimal critic lands.
@@ -129,7 +133,7 @@ struct one_minus_exp_activation {
 // lookup, xsimd's batch overloads.
 
 /// Kullback–Leibler: @f$ D_f = \int p \log(p/q) @f$, f(u) = u log u,
-/// f*(t) = e^{t-1} on R, g_f(v) = v (f-GAN Table 2).
+/// f*(t) = e^{t-1} on R, g_f(v) = v (f-GAN Tables 1 and 2).
 struct kullback_leibler : detail::identity_activation {
     static constexpr const char* name = "kullback_leibler";
     static constexpr real_interval generator_domain{0.0, detail::inf_d, true, false};
@@ -149,6 +153,9 @@ struct kullback_leibler : detail::identity_activation {
         using namespace detail;
         return select(u < cst<V>(0), nan_v<V>(), log(u) + cst<V>(1));
     }
+    /// q f(p/q) = p (log p - log q) for p/q beyond the largest double (where log(p/q) > 709, so
+    /// the difference of the two logarithms does not cancel).
+    static double large_ratio_term(double p, double q) { return p * (std::log(p) - std::log(q)); }
     /// f*(t) = e^{t-1}.
     template <class V>
     static GENDIV_HD V conjugate(const V& t) {
@@ -248,6 +255,14 @@ struct pearson_chi2 : detail::identity_activation {
         using namespace detail;
         return square(u - cst<V>(1));
     }
+    /// q f(p/q) = (p - q)²/q = p²/q to double precision for p/q beyond the largest double, formed
+    /// from the significands and exponents so that neither p² nor p/q overflows or underflows
+    /// where p²/q does not.
+    static double large_ratio_term(double p, double q) {
+        int ep = 0, eq = 0;
+        const double mp = std::frexp(p, &ep), mq = std::frexp(q, &eq);
+        return std::ldexp(mp * mp / mq, 2 * ep - eq);
+    }
     template <class V>
     static GENDIV_HD V f_prime(const V& u) {
         using namespace detail;
@@ -282,11 +297,11 @@ struct neyman_chi2 : detail::one_minus_exp_activation {
     static constexpr real_interval conjugate_domain{-detail::inf_d, 1.0, false, true};
     static constexpr double f_slope_at_infinity = 1.0;
 
-    /// f(u) = (1-u)²/u (+∞ at u = 0).
+    /// f(u) = (1-u)²/u (+∞ at u = 0 and at u = +∞).
     template <class V>
     static GENDIV_HD V f(const V& u) {
         using namespace detail;
-        return select(u < cst<V>(0), pos_inf<V>(), square(cst<V>(1) - u) / u);
+        return select(either(u < cst<V>(0), u == pos_inf<V>()), pos_inf<V>(), square(cst<V>(1) - u) / u);
     }
     /// f'(u) = 1 - 1/u².
     template <class V>
@@ -370,7 +385,7 @@ struct squared_hellinger : detail::one_minus_exp_activation {
     }
 };
 
-/// Jensen–Shannon, as in f-GAN Table 2: f(u) = u log u - (u+1) log((u+1)/2), so that
+/// Jensen–Shannon, with f-GAN Table 1's generator f(u) = u log u - (u+1) log((u+1)/2), so that
 /// @f$ D_f = \int p\log\frac{2p}{p+q} + q\log\frac{2q}{p+q} = 2\,\mathrm{JSD}(P\|Q) \in [0, 2\log 2] @f$;
 /// f*(t) = -log(2 - e^t) on t < log 2, g_f(v) = log 2 - log(1 + e^{-v}).
 struct jensen_shannon {
@@ -383,7 +398,7 @@ struct jensen_shannon {
     /// f(u) = u log u - (u+1) log((u+1)/2), accurate to a few ulps relative even near its
     /// double zero at u = 1: with a = 2u/(u+1) = 1 + w and b = 2/(u+1) = 1 - w,
     /// f = ½(u+1)·N, N = a log a + b log b = Σ_{k≥1} w^{2k}/(k(2k-1)), a series of positive
-    /// terms used for |w| < 1/4 (12 terms); f(0) = log 2.
+    /// terms used for |w| < 1/4 (12 terms); f(0) = log 2, f(+∞) = +∞.
     template <class V>
     static GENDIV_HD V f(const V& u) {
         using namespace detail;
@@ -405,7 +420,7 @@ struct jensen_shannon {
         const V a = cst<V>(2) * u / up1, b = cst<V>(2) / up1;
         const V a_log_a = select(u == zero, zero, a * log(a));
         const V n = select(fabs(w) < cst<V>(0.25), p * w2, a_log_a + b * log(b));
-        return select(u < zero, pos_inf<V>(), cst<V>(0.5) * up1 * n);
+        return select(either(u < zero, u == pos_inf<V>()), pos_inf<V>(), cst<V>(0.5) * up1 * n);
     }
     /// f'(u) = log(2u/(u+1)) = log 2 - log(1 + 1/u).
     template <class V>
@@ -469,13 +484,14 @@ struct gan {
     static constexpr real_interval conjugate_domain{-detail::inf_d, 0.0, false, false};
     static constexpr double f_slope_at_infinity = 0.0;
 
-    /// f(u) = -u log(1 + 1/u) - log(1 + u), the same function without the large-u cancellation.
+    /// f(u) = -u log(1 + 1/u) - log(1 + u), the same function without the large-u cancellation;
+    /// f(+∞) = -∞.
     template <class V>
     static GENDIV_HD V f(const V& u) {
         using namespace detail;
         const V zero = cst<V>(0);
         const V a = select(u == zero, zero, u * log1p(cst<V>(1) / u));
-        return select(u < zero, pos_inf<V>(), -a - log1p(u));
+        return select(u < zero, pos_inf<V>(), select(u == pos_inf<V>(), -pos_inf<V>(), -a - log1p(u)));
     }
     /// f'(u) = log(u/(u+1)) = -log(1 + 1/u).
     template <class V>
@@ -603,6 +619,25 @@ template <class D>
 inline constexpr bool is_f_divergence_v = is_f_divergence<D>::value;
 
 namespace detail {
+
+template <class D, class = void>
+struct has_large_ratio_term : std::false_type {};
+template <class D>
+struct has_large_ratio_term<D, std::void_t<decltype(D::large_ratio_term(1.0, 1.0))>> : std::true_type {};
+
+/// q f(p/q) for p, q > 0 whose quotient overflows double: D::large_ratio_term where the tag has
+/// one; else p·f'(∞) where that is finite (at u > 1.8e308, f(u)/u is within 1.5e-154 of f'(∞)
+/// for the six such tags here, squared Hellinger's 2/√u being the farthest); else q·f(+inf),
+/// +inf for a user's tag with an infinite slope and no large_ratio_term.
+template <class D>
+double large_ratio_term(double p, double q) {
+    if constexpr (has_large_ratio_term<D>::value) {
+        return D::large_ratio_term(p, q);
+    } else {
+        const double slope = D::f_slope_at_infinity;
+        return slope < inf_d && slope > -inf_d ? p * slope : q * D::f(inf_d);
+    }
+}
 
 /// Functor forms for Thrust transforms and SIMD loops: g_f(v), f*(g_f(v)) and their derivatives.
 template <class D>
