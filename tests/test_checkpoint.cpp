@@ -51,6 +51,24 @@ void fix_crc(bytes& b) {
     for (int i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<unsigned char>(crc >> (8 * i));
 }
 
+/// Version k (0 or 1) of a file that writers race over: n floats equal to k, and k.
+checkpoint version(std::int64_t k, std::size_t n) {
+    checkpoint c;
+    c.put("params", std::vector<float>(n, static_cast<float>(k)));
+    c.put_scalar("k", k);
+    return c;
+}
+
+/// Whether `path` reads back as one whole version of n floats; what is wrong otherwise.
+std::string whole_version(const std::string& path, std::size_t n) {
+    const auto c = checkpoint::read(path);
+    const auto k = c.get_scalar<std::int64_t>("k");
+    const auto p = c.get<float>("params");
+    if (!(k == 0 || k == 1)) return "k = " + std::to_string(k);
+    if (p.size() != n || p.front() != float(k) || p.back() != float(k)) return "params do not match k";
+    return "";
+}
+
 void put_le(bytes& b, std::size_t at, std::uint64_t v, int n) {
     for (int i = 0; i < n; ++i) b[at + i] = static_cast<unsigned char>(v >> (8 * i));
 }
@@ -327,19 +345,14 @@ BOOST_AUTO_TEST_CASE(writers_killed_at_random_moments_never_lose_the_checkpoint)
     // of the two versions, complete.
     temp_dir dir("ckpt");
     const std::string path = dir / "live.ckpt";
-    auto version = [](std::int64_t k) {
-        checkpoint c;
-        c.put("params", std::vector<float>(1u << 20, static_cast<float>(k)));
-        c.put_scalar("k", k);
-        return c;
-    };
-    version(0).write(path);
+    constexpr std::size_t n = 1u << 20;
+    version(0, n).write(path);
     int mid_write = 0;  // kills that left a temporary file: the writer died inside write()
     for (int trial = 0; trial < 12; ++trial) {
         const pid_t pid = ::fork();
         BOOST_TEST_REQUIRE(pid >= 0);
         if (pid == 0) {
-            for (std::int64_t k = 1;; k = 1 - k) version(k).write(path);
+            for (std::int64_t k = 1;; k = 1 - k) version(k, n).write(path);
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5 + 7 * trial));
         ::kill(pid, SIGKILL);
@@ -347,13 +360,7 @@ BOOST_AUTO_TEST_CASE(writers_killed_at_random_moments_never_lose_the_checkpoint)
         ::waitpid(pid, &status, 0);
         BOOST_TEST(WIFSIGNALED(status));
         mid_write += fs::exists(path + ".tmp");
-        const auto c = checkpoint::read(path);
-        const auto k = c.get_scalar<std::int64_t>("k");
-        BOOST_TEST((k == 0 || k == 1));
-        const auto p = c.get<float>("params");
-        BOOST_TEST_REQUIRE(p.size() == (1u << 20));
-        BOOST_TEST(p.front() == float(k));
-        BOOST_TEST(p.back() == float(k));
+        BOOST_TEST(whole_version(path, n) == "");
     }
     BOOST_TEST_MESSAGE(mid_write << " of 12 kills interrupted a write in progress");
 }
@@ -365,17 +372,12 @@ BOOST_AUTO_TEST_CASE(two_writers_take_turns_and_a_reader_always_finds_a_whole_ch
     // removed the other's temporary file.
     temp_dir dir("ckpt");
     const std::string path = dir / "shared.ckpt";
-    auto version = [](std::int64_t k) {
-        checkpoint c;
-        c.put("params", std::vector<float>(1u << 16, static_cast<float>(k)));
-        c.put_scalar("k", k);
-        return c;
-    };
-    version(0).write(path);
+    constexpr std::size_t n = 1u << 16;
+    version(0, n).write(path);
     std::atomic<bool> writing{true};
     std::atomic<int> write_errors{0}, bad_reads{0}, reads{0};
     auto writer = [&](std::int64_t k) {
-        const checkpoint c = version(k);
+        const checkpoint c = version(k, n);
         for (int i = 0; i < 25; ++i) try {
                 c.write(path);
             } catch (const error&) {
@@ -385,10 +387,7 @@ BOOST_AUTO_TEST_CASE(two_writers_take_turns_and_a_reader_always_finds_a_whole_ch
     std::thread reader([&] {
         while (writing) {
             try {
-                const auto c = checkpoint::read(path);
-                const auto k = c.get_scalar<std::int64_t>("k");
-                const auto p = c.get<float>("params");
-                if (p.size() != (1u << 16) || p.front() != float(k) || p.back() != float(k)) ++bad_reads;
+                bad_reads += whole_version(path, n) != "";
             } catch (const error&) {
                 ++bad_reads;
             }
