@@ -267,6 +267,23 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gradient_penalty_matches_host, T, real_types) { ch
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(lipschitz_penalty_matches_host, T, real_types) { check_penalty<T>(true); }
 
+// A float row whose gradient (2λ/B)(‖g‖ - 1) g/‖g‖ = 2e38 fits below FLT_MAX although its factor
+// (2λ/B)(‖g‖ - 1) = 2e39 does not: 100 entries of 1e37 (‖g‖ = 1e38), λ = 10, B = 1. Both paths
+// used to form that factor in float and returned +inf.
+BOOST_AUTO_TEST_CASE(float_penalty_gradient_near_the_top_of_the_range) {
+    const xt::xarray<float> g = xt::ones<float>({1, 100}) * 1e37f;
+    const double expected = 2 * 10.0 * (1e38 - 1) * 0.1;
+    auto dg = to_device(g);
+    thrust::device_vector<float> out(100);
+    gendiv::device::gradient_penalty_grad(dg, 1, 100, 10.0, out);
+    const auto host = gendiv::gradient_penalty_grad(g, 10.0).grad;
+    const auto dev = to_host(out);
+    for (std::size_t j = 0; j < 100; ++j) {
+        BOOST_CHECK_CLOSE(static_cast<double>(dev[j]), expected, 1e-4);  // percent: 1e-6 relative
+        BOOST_CHECK_CLOSE(static_cast<double>(host(0, j)), expected, 1e-4);
+    }
+}
+
 BOOST_AUTO_TEST_CASE_TEMPLATE(segmented_row_norms_match_row_tasks, T, real_types) {
     // The CUDA build reduces row norms with two segmented reduce_by_key passes; run that code
     // on this backend too and compare with the per-row tasks the host backends use: the scales

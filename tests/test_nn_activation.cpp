@@ -110,6 +110,9 @@ BOOST_AUTO_TEST_CASE(derivatives_at_kink_take_left_branch_like_pytorch) {
     BOOST_TEST(derivative_at(activation::leaky_relu(0.2), 0.0) == 0.2);
     BOOST_TEST(derivative_at(activation::elu(0.5), 0.0) == 0.5);
     BOOST_TEST(derivative_at(activation::elu(), 1e-300) == 1.0);
+    // A NaN output passes the upstream gradient (PyTorch's threshold_backward: y <= 0 ? 0 : g);
+    // relu's derivative used to be 0 there, hiding the NaN.
+    BOOST_TEST(derivative_at(activation::relu(), std::nan("")) == 1.0);
 }
 
 BOOST_AUTO_TEST_CASE(simd_loops_match_scalar_functors_in_float) {
@@ -191,6 +194,11 @@ BOOST_AUTO_TEST_CASE(parse_and_name_round_trip) {
     BOOST_TEST((activation::parse("leaky_relu:0.2") == activation::leaky_relu(0.2)));
     BOOST_TEST((activation::parse("linear") == activation::identity()));
     BOOST_TEST((activation::parse("elu:0.5") == activation::elu(0.5)));
+    // Parameters that 6 significant digits do not hold (name() used to print 0.123457 and 1).
+    for (const auto& a : {activation::leaky_relu(0.123456789), activation::elu(1.0000001),
+                          activation::leaky_relu(0.1 + 0.2)})
+        BOOST_TEST((activation::parse(a.name()) == a), a.name());
+    BOOST_TEST(activation::leaky_relu(0.2).name() == "leaky_relu:0.2");
     BOOST_TEST(activation::relu().piecewise_linear());
     BOOST_TEST(!activation::elu().piecewise_linear());
 }

@@ -3,6 +3,8 @@
 // path), checkpoint save/restore, float against double, and errors.
 #include <boost/test/unit_test.hpp>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "gendiv/nn/adam.hpp"
@@ -181,6 +183,9 @@ BOOST_AUTO_TEST_CASE(errors_name_function_and_sizes) {
     GENDIV_CHECK_ERROR(opt.restore(3, m.data(), m.size(), v.data(), v.size()), "adam::restore", "11 second");
     vbad[4] = -1.0;
     GENDIV_CHECK_ERROR(opt.restore(3, m.data(), m.size(), vbad.data(), vbad.size()), "adam::restore", "v[4]");
+    // The largest step count would wrap to 0 at the next step (bias correction 0: NaN parameters).
+    GENDIV_CHECK_ERROR(opt.restore(std::numeric_limits<std::uint64_t>::max(), m.data(), m.size(), v.data(), 10),
+                       "adam::restore", "18446744073709551615", "wrap");
     adam_options o;
     o.beta2 = 1.0;
     GENDIV_CHECK_ERROR(adam<float>(3, o), "adam", "beta2");

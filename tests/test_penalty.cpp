@@ -199,6 +199,11 @@ BOOST_AUTO_TEST_CASE(extreme_norms) {
     for (float v : gendiv::gradient_penalty_grad(fbig, lambda).grad)
         BOOST_TEST(close(v, 2 * lambda / 2 * (2e30 - 1) * 0.5, 1e-6));
     BOOST_TEST(std::isinf(gendiv::gradient_penalty(fbig, lambda)));  // 5·4e60 exceeds float
+    // A gradient of 2e38 < FLT_MAX whose factor (2λ/B)(‖g‖ - 1) = 2e39 is not a float: 100 entries
+    // of 1e37 (‖g‖ = 1e38), B = 1. It used to come out +inf; now exact to float precision.
+    const xt::xarray<float> ftop = xt::ones<float>({1, 100}) * 1e37f;
+    for (float v : gendiv::gradient_penalty_grad(ftop, lambda).grad)
+        BOOST_TEST(close(v, 2 * lambda * (1e38 - 1) * 0.1, 1e-6), "got " << v);
     const xt::xarray<float> ftiny = xt::ones<float>({2, 4}) * 1e-30f;
     for (float v : gendiv::gradient_penalty_grad(ftiny, lambda).grad)
         BOOST_TEST(close(v, 2 * lambda / 2 * (2e-30 - 1) * 0.5, 1e-6));

@@ -155,7 +155,7 @@ penalty_gradient<T> penalty_grad_impl(const char* function, const xt::xexpressio
     auto out = empty_like_shape<T>(g.shape());
     const T* p = g.data();
     T* o = out.data();
-    const T two_lambda_over_b = static_cast<T>(2.0 * lambda / static_cast<double>(r.batch));
+    const double two_lambda_over_b = 2.0 * lambda / static_cast<double>(r.batch);
     // ∂/∂g_bj = (2λ/B) w_b g_bj/‖g_b‖, with g_bj/‖g_b‖ = (g_bj 2^k)/‖g_b 2^k‖; 0 for a zero row.
     rows_for<T>(r.batch, r.length, [&](std::size_t b, std::size_t i, auto tag) {
         using V = typename decltype(tag)::type;
@@ -164,8 +164,8 @@ penalty_gradient<T> penalty_grad_impl(const char* function, const xt::xexpressio
             store(o + i, V(T(0)));
             return;
         }
-        const T coef = two_lambda_over_b * penalty_excess(n.norm, one_sided);
-        store(o + i, penalty_grad_fn{}(load<V>(p + i), V(n.scale), V(n.scaled), V(coef)));
+        const T h = penalty_grad_half_factor(two_lambda_over_b, n.norm, n.scaled, one_sided);
+        store(o + i, penalty_grad_fn{}(load<V>(p + i), V(n.scale), V(h)));
     });
     return {std::move(out)};
 }
@@ -224,8 +224,9 @@ auto lipschitz_penalty_grad(const xt::xexpression<E>& grad, double lambda) {
 }
 
 /// Points on the segments between real and fake examples, one weight per example:
-/// @f$ \hat x_b = t_b\,x^{real}_b + (1 - t_b)\,x^{fake}_b @f$ (t_b = 1 gives x_real exactly,
-/// t_b = 0 gives x_fake exactly).
+/// @f$ \hat x_b = t_b\,x^{real}_b + (1 - t_b)\,x^{fake}_b @f$ (for finite inputs, t_b = 1 gives
+/// x_real exactly and t_b = 0 gives x_fake exactly; an infinite entry on the other side makes
+/// the result NaN, 0·inf).
 /// @param x_real, x_fake shape (B, ...); @param t shape (B,), values in [0, 1] (see
 /// sample_interpolation_weights). @returns shape (B, ...).
 /// @throws gendiv::error naming the shapes when they disagree, or when a t_b lies outside [0, 1].

@@ -54,9 +54,11 @@ struct relu_act {
     GENDIV_HD V value(const V& x) const {
         return select(x <= cst<V>(0), cst<V>(0), x);
     }
+    /// 1 where y > 0, 0 where y <= 0, and 1 at a NaN output, so that the upstream gradient
+    /// (and its NaN) passes as in PyTorch's threshold_backward.
     template <class V>
     GENDIV_HD V derivative(const V& y) const {
-        return select(y > cst<V>(0), cst<V>(1), cst<V>(0));
+        return select(y <= cst<V>(0), cst<V>(0), cst<V>(1));
     }
     template <class V>
     GENDIV_HD V second_derivative(const V& /*y*/) const {

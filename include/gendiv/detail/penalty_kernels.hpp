@@ -47,14 +47,25 @@ GENDIV_HD inline double penalty_row_term(double c, T norm, bool one_sided) {
     return w * w;
 }
 
-/// ∂penalty/∂g_bj = coef·g_bj/‖g_b‖ with coef = (2λ/B)·w_b, formed as coef·((g·2^k)/‖g·2^k‖)
-/// from the row's scale 2^k and scaled norm (a zero row, scaled = 0, is the caller's case: 0).
+/// ∂penalty/∂g_bj = coef·g_bj/‖g_b‖ with coef = (2λ/B)·w_b, formed as 2·(h·(g·2^k)) from the
+/// row's scale 2^k and h = coef/(2‖g·2^k‖) (penalty_grad_half_factor). |g·2^k| ≤ 1 for the row's
+/// largest entry and at least ½ of it, so h is at most that entry's gradient and neither h nor
+/// the product overflows where the gradient itself does not; coef alone could (until 2026-12-03
+/// it was formed in T: a float row of 100 entries of 1e37 with λ = 10 gave +inf for a gradient
+/// of 2e38). A zero row (scaled = 0) is the caller's case: 0.
 struct penalty_grad_fn {
     template <class V>
-    GENDIV_HD V operator()(const V& g, const V& scale, const V& scaled, const V& coef) const {
-        return coef * ((g * scale) / scaled);
+    GENDIV_HD V operator()(const V& g, const V& scale, const V& half_factor) const {
+        return cst<V>(2) * (half_factor * (g * scale));
     }
 };
+
+/// h = (2λ/B)·w/(2‖g·2^k‖) of penalty_grad_fn, in double and rounded once to T.
+template <class T>
+GENDIV_HD inline T penalty_grad_half_factor(double two_lambda_over_b, T norm, T scaled, bool one_sided) {
+    return static_cast<T>(two_lambda_over_b * static_cast<double>(penalty_excess(norm, one_sided)) /
+                          (2.0 * static_cast<double>(scaled)));
+}
 
 /// x̂ = t·x_real + (1 − t)·x_fake.
 struct interpolate_fn {

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <type_traits>
 
 #include "gendiv/detail/config.hpp"
 #include "gendiv/detail/penalty_kernels.hpp"
@@ -159,14 +160,14 @@ struct penalty_grad_elem {
     G g;
     W ws;
     std::size_t batch, length;
-    T two_lambda_over_b;
+    double two_lambda_over_b;
     bool one_sided;
     GENDIV_HD T operator()(std::size_t i) const {
         const std::size_t b = i / length;
         const T scale = static_cast<T>(ws[b]), scaled = static_cast<T>(ws[batch + b]);
         if (scaled == T(0)) return T(0);  // the minimum-norm subgradient at a zero row
-        const T coef = two_lambda_over_b * gendiv::detail::penalty_excess(scaled / scale, one_sided);
-        return gendiv::detail::penalty_grad_fn{}(static_cast<T>(g[i]), scale, scaled, coef);
+        const T h = gendiv::detail::penalty_grad_half_factor(two_lambda_over_b, scaled / scale, scaled, one_sided);
+        return gendiv::detail::penalty_grad_fn{}(static_cast<T>(g[i]), scale, h);
     }
 };
 
@@ -179,6 +180,9 @@ inline void check_penalty_batch(const char* function, std::size_t batch, std::si
 template <class T, class Policy, class G, class W>
 T penalty_value(const Policy& exec, const char* fn, G&& grad, std::size_t batch, std::size_t length,
                 double lambda, W&& workspace, bool one_sided) {
+    static_assert(std::is_same_v<value_of_t<W>, T>,
+                  "gendiv::device: the penalty workspace must hold values of the gradients' type T "
+                  "(it stores each row's power-of-two scale, which another type may not hold)");
     gendiv::detail::check_lambda(fn, lambda);
     check_penalty_batch(fn, batch, length);
     auto g = range_begin(fn, "grad", grad, rows_extent(fn, batch, length));
@@ -195,6 +199,9 @@ template <class Policy, class G, class W, class Out>
 void penalty_gradient(const Policy& exec, const char* fn, G&& grad, std::size_t batch,
                       std::size_t length, double lambda, W&& workspace, Out&& out, bool one_sided) {
     using T = value_of_t<Out>;
+    static_assert(std::is_same_v<value_of_t<W>, T>,
+                  "gendiv::device: the penalty workspace must hold values of the gradients' type T "
+                  "(it stores each row's power-of-two scale, which another type may not hold)");
     gendiv::detail::check_lambda(fn, lambda);
     check_penalty_batch(fn, batch, length);
     const auto n = rows_extent(fn, batch, length);
@@ -202,7 +209,7 @@ void penalty_gradient(const Policy& exec, const char* fn, G&& grad, std::size_t 
     auto o = range_begin(fn, "out", out, n);
     auto ws = range_begin(fn, "workspace", workspace, extent{2 * batch, "2·batch", 2, batch, 0, 2}, true);
     row_norms<T>(exec, g, batch, length, ws);
-    const T two_lambda_over_b = static_cast<T>(2.0 * lambda / static_cast<double>(batch));
+    const double two_lambda_over_b = 2.0 * lambda / static_cast<double>(batch);
     thrust::transform(exec, thrust::counting_iterator<std::size_t>(0),
                       thrust::counting_iterator<std::size_t>(n.size), o,
                       penalty_grad_elem<T, decltype(g), decltype(ws)>{g, ws, batch, length,

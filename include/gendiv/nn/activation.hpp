@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <iomanip>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -115,10 +116,18 @@ public:
 
 private:
     activation(kind k, double p) : kind_(k), param_(p) {}
+    /// The shortest decimal (6 to 17 significant digits) that reads back as v, so that
+    /// parse(name()) == *this for any parameter (with 6 digits, leaky_relu:0.123456789 came back
+    /// as 0.123457).
     static std::string number(double v) {
-        std::ostringstream os;
-        os << v;
-        return os.str();
+        std::string s;
+        for (int digits = 6; digits <= 17; ++digits) {
+            std::ostringstream os;
+            os << std::setprecision(digits) << v;
+            s = os.str();
+            if (std::strtod(s.c_str(), nullptr) == v) break;
+        }
+        return s;
     }
 
     kind kind_ = kind::identity;

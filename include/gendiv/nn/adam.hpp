@@ -158,9 +158,14 @@ public:
     const T* v() const { return v_.data(); }
 
     /// Restores a saved state: the step count and size() values each of m and v.
-    /// @throws gendiv::error on a size mismatch or a negative second moment.
+    /// @throws gendiv::error on a size mismatch, a negative or NaN second moment, or a step count
+    /// of 2^64 - 1 (the next step would wrap it to 0, where the bias correction 1 - β1⁰ = 0
+    /// divides the step by zero and every parameter became NaN).
     void restore(std::uint64_t step_count, const T* m, std::size_t m_size, const T* v,
                  std::size_t v_size) {
+        if (step_count == std::numeric_limits<std::uint64_t>::max())
+            detail::fail("adam::restore", "step count ", step_count,
+                         " is the largest 64-bit value: the next step would wrap it to 0 (a corrupt state)");
         detail::require(m_size == size() && v_size == size(), "adam::restore", "the saved state has ",
                         m_size, " first and ", v_size, " second moments but the optimizer has ",
                         size(), " parameters");

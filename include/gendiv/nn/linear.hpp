@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <random>
 
 #include "gendiv/detail/array.hpp"
@@ -32,11 +33,28 @@ namespace gendiv::nn {
 
 // ---- pointer level ----------------------------------------------------------------------------
 
+namespace impl {
+/// @throws gendiv::error when the output [o, o + no) shares an element with the input
+/// [i, i + ni): a gemm that writes what it still reads gives wrong results silently (a 64 × 64
+/// backward with dx = dy was off by up to 2.4).
+template <class T>
+void check_no_overlap(const char* fn, const T* o, std::size_t no, const char* o_name, const T* i,
+                      std::size_t ni, const char* i_name) {
+    if (no == 0 || ni == 0 || !o || !i) return;
+    const std::less<const T*> before;
+    if (before(o, i + ni) && before(i, o + no))
+        detail::fail(fn, "argument '", o_name, "' (", no, " values) overlaps '", i_name, "' (", ni,
+                     " values): the output must be a separate buffer");
+}
+}  // namespace impl
+
 /// y = act(x Wᵀ + b): one gemm into y, then bias and activation in one pass over y.
-/// x (batch × in), weight (out × in), bias (out, nullable), y (batch × out); y must not alias x.
+/// x (batch × in), weight (out × in), bias (out, nullable), y (batch × out).
+/// @throws gendiv::error when y overlaps x.
 template <class T>
 void linear_forward(const T* x, std::size_t batch, std::size_t in, std::size_t out, const T* weight,
                     const T* bias, const activation& act, T* y) {
+    impl::check_no_overlap("linear_forward", y, batch * out, "y", x, batch * in, "x");
     detail::gemm<T>(detail::trans::no, detail::trans::yes, batch, out, in, T(1), x, in, weight, in,
                     T(0), y, out);
     bias_activation_forward(act, y, bias, batch, out);
@@ -66,10 +84,13 @@ void column_sum(const T* dy, std::size_t batch, std::size_t width, T* d_bias, bo
 /// The backward of y = x Wᵀ + b given δ = dy = ∂L/∂y (batch × out):
 /// d_weight (+)= δᵀ x, d_bias (+)= Σ_batch δ (either may be null), dx = δ W (nullable; dx is
 /// overwritten, not accumulated). With accumulate = false the parameter gradients are
-/// overwritten instead of added to.
+/// overwritten instead of added to. dx may be x (d_weight is formed first) but not dy.
+/// @throws gendiv::error when dx overlaps dy.
 template <class T>
 void linear_backward(const T* x, const T* dy, std::size_t batch, std::size_t in, std::size_t out,
                      const T* weight, T* d_weight, T* d_bias, T* dx, bool accumulate = true) {
+    impl::check_no_overlap("linear_backward", static_cast<const T*>(dx), batch * in, "dx", dy,
+                             batch * out, "dy");
     if (d_weight)
         detail::gemm<T>(detail::trans::yes, detail::trans::no, out, in, batch, T(1), dy, out, x, in,
                         accumulate ? T(1) : T(0), d_weight, in);
@@ -124,7 +145,7 @@ public:
         bias_grad_.fill(T(0));
     }
 
-    /// y = x Wᵀ + b; x (batch × in), y (batch × out), row-major, not aliased.
+    /// y = x Wᵀ + b; x (batch × in), y (batch × out), row-major, not overlapping (gendiv::error).
     void forward(const T* x, std::size_t batch, T* y) const {
         check_ptr("linear::forward", batch, x, "x", y, "y");
         linear_forward(x, batch, in_, out_, weight_.data(), bias_.data(), y);
