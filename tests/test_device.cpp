@@ -199,6 +199,16 @@ auto opaque(It it) {
 
 }  // namespace
 
+// A constant row through the scalar loop: m + log(s/n), as the host; m + (log s - log n) missed
+// a float row of 1579 values of 0.3.
+BOOST_AUTO_TEST_CASE(log_mean_exp_of_constant_row_is_the_constant_on_the_scalar_loop) {
+    for (const std::size_t len : {std::size_t(1579), std::size_t(3000)}) {
+        thrust::device_vector<float> c(len, 0.3f), o(1);
+        gendiv::device::log_mean_exp(thrust::device, opaque(c.begin()), 1, len, o.begin());
+        BOOST_CHECK_EQUAL(static_cast<float>(o[0]), 0.3f);
+    }
+}
+
 #if !defined(__CUDACC__)
 static_assert(gendiv::device::detail::host_simd_writable<float, thrust::device_vector<float>::iterator>);
 static_assert(!gendiv::device::detail::host_simd_writable<float, const float*>);
@@ -629,4 +639,15 @@ BOOST_AUTO_TEST_CASE(estimator_errors) {
     BOOST_CHECK_EXCEPTION(
         gendiv::device::importance_log_weights(w, w, small, 3, 4, w), gendiv::error,
         (message_has{"device::importance_log_weights", "'log_qz_given_x'", "batch·length = 3·4 = 12"}));
+    // iwae_bound_grad names itself and its own arguments (it used to report log_mean_exp_grad's
+    // 'lme' and 'x').
+    thrust::device_vector<double> u(3, 1.0), g(12);
+    BOOST_CHECK_EXCEPTION(gendiv::device::iwae_bound_grad(w, small, u, 3, 4, g), gendiv::error,
+                          (message_has{"device::iwae_bound_grad", "'bound'", "holds 2", "batch = 3"}));
+    BOOST_CHECK_EXCEPTION(gendiv::device::iwae_bound_grad(small, out, u, 3, 4, g), gendiv::error,
+                          (message_has{"device::iwae_bound_grad", "'log_weights'", "3·4 = 12"}));
+    // log_mean_exp over no rows of length 0 throws as with rows (and as the host's shape (0, 0)).
+    thrust::device_vector<double> none;
+    BOOST_CHECK_EXCEPTION(gendiv::device::log_mean_exp(thrust::device, none.begin(), 0, 0, none.begin()),
+                          gendiv::error, (message_has{"device::log_mean_exp", "'n' is 0"}));
 }

@@ -129,14 +129,16 @@ template <class Policy, class W, class L, class U, class Ws, class Out, detail::
 void iwae_bound_grad(const Policy& exec, W&& log_weights, L&& bound, U&& upstream, std::size_t batch,
                      std::size_t k, Ws&& workspace, Out&& g) {
     detail::check_samples("device::iwae_bound_grad", batch, k);
-    log_mean_exp_grad(exec, log_weights, bound, upstream, batch, k, workspace, g);
+    detail::lme_grad(exec, "device::iwae_bound_grad", "log_weights", "bound", log_weights, bound, upstream,
+                     batch, k, workspace, g);
 }
 
 template <class Policy, class W, class L, class U, class Out, detail::if_policy<Policy> = 0>
 void iwae_bound_grad(const Policy& exec, W&& log_weights, L&& bound, U&& upstream, std::size_t batch,
                      std::size_t k, Out&& g) {
     detail::check_samples("device::iwae_bound_grad", batch, k);
-    log_mean_exp_grad(exec, log_weights, bound, upstream, batch, k, g);
+    detail::temporary_buffer<detail::value_of_t<Out>, Policy> work(exec, batch);
+    iwae_bound_grad(exec, log_weights, bound, upstream, batch, k, work.begin(), g);
 }
 
 template <class W, class L, class U, class Ws, class Out, detail::if_not_policy<W> = 0>

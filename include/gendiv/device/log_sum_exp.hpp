@@ -63,29 +63,32 @@ struct row_max_sum {
     }
 };
 
+/// m + log(s / count): count 1 for log-sum-exp, n for log-mean-exp. As the host's lse_row: a
+/// constant row has s = n exactly, so its log-mean-exp is the constant bit for bit (m + (log s -
+/// log n) missed it, e.g. a float row of 1579 values of 0.3).
 template <class T>
 struct finish_lse {
-    T log_n;  // 0 for log-sum-exp, log n for log-mean-exp
+    T count;
     GENDIV_HD T operator()(const max_sum<T>& p) const {
         using gendiv::detail::log;
         if (p.m != p.m) return p.m;
         if (p.m == gendiv::detail::infinity<T>() || p.m == -gendiv::detail::infinity<T>()) return p.m;
-        return p.m + (log(p.s) - log_n);
+        return p.m + log(p.s / count);
     }
 };
 
 template <class Policy, class In, class Out>
 void lse_rows(const Policy& exec, In x, std::size_t rows, std::size_t n, Out out, bool mean) {
     using T = typename thrust::iterator_traits<Out>::value_type;
+    if (mean && n == 0)  // also with no rows, as the host's log_mean_exp of shape (0, 0)
+        gendiv::detail::fail("device::log_mean_exp", "argument 'n' is 0 (", rows,
+                             " rows of length 0): the mean over empty rows is undefined");
     if (rows == 0) return;
     if (n == 0) {
-        if (mean) gendiv::detail::fail("device::log_mean_exp", "argument 'n' is 0 (", rows,
-                                 " rows of length 0): the mean over empty rows is undefined");
         thrust::fill_n(exec, out, rows, -gendiv::detail::infinity<T>());
         return;
     }
-    const T log_n = mean ? static_cast<T>(::log(static_cast<double>(n))) : T(0);
-    auto finish = thrust::make_transform_output_iterator(out, finish_lse<T>{log_n});
+    auto finish = thrust::make_transform_output_iterator(out, finish_lse<T>{mean ? static_cast<T>(n) : T(1)});
 #if !defined(__CUDACC__)
     if constexpr (host_simd_rows<T, In>)
         simd_lse_rows<T>(exec, x, rows, n, out, mean);  // the xtensor path's own row loop
@@ -219,23 +222,30 @@ void log_sum_exp_grad(In&& x, L&& lse, U&& upstream, std::size_t rows, std::size
 /// g[r·n + i] = u[r] · softmax(row r)_i: the gradient of log_mean_exp (the −log n is a
 /// constant), from the rows' log-mean-exp values `lme` (from log_mean_exp): the softmax is
 /// e^{x − lme − log n}. Arguments as log_sum_exp_grad. @throws gendiv::error when n = 0.
-template <class Policy, class In, class L, class U, class W, class Out, detail::if_policy<Policy> = 0>
-void log_mean_exp_grad(const Policy& exec, In&& x, L&& lme, U&& upstream, std::size_t rows,
-                       std::size_t n, W&& workspace, Out&& g) {
-    constexpr const char* fn = "device::log_mean_exp_grad";
-    using T = detail::value_of_t<Out>;
+namespace detail {
+/// log_mean_exp_grad's body, its errors naming `fn`, `x_name` and `lme_name` (iwae_bound_grad
+/// passes its own: log_weights and bound).
+template <class Policy, class In, class L, class U, class W, class Out>
+void lme_grad(const Policy& exec, const char* fn, const char* x_name, const char* lme_name, In&& x,
+              L&& lme, U&& upstream, std::size_t rows, std::size_t n, W&& workspace, Out&& g) {
+    using T = value_of_t<Out>;
     if (n == 0)
         gendiv::detail::fail(fn, "argument 'n' is 0 (", rows,
                              " rows of length 0): the mean over empty rows is undefined");
-    const auto e = detail::rows_extent(fn, rows, n);
-    const auto r = detail::batch_extent(rows);
+    const auto e = rows_extent(fn, rows, n);
+    const auto r = batch_extent(rows);
     const T log_n = static_cast<T>(::log(static_cast<double>(n)));
-    detail::lse_grad_rows(exec, detail::range_begin(fn, "x", x, e),
-                          thrust::make_transform_iterator(detail::range_begin(fn, "lme", lme, r),
-                                                          detail::plus_constant<T>{log_n}),
-                          detail::range_begin(fn, "upstream", upstream, r), rows, n,
-                          detail::range_begin(fn, "workspace", workspace, r, true),
-                          detail::range_begin(fn, "g", g, e));
+    lse_grad_rows(exec, range_begin(fn, x_name, x, e),
+                  thrust::make_transform_iterator(range_begin(fn, lme_name, lme, r), plus_constant<T>{log_n}),
+                  range_begin(fn, "upstream", upstream, r), rows, n, range_begin(fn, "workspace", workspace, r, true),
+                  range_begin(fn, "g", g, e));
+}
+}  // namespace detail
+
+template <class Policy, class In, class L, class U, class W, class Out, detail::if_policy<Policy> = 0>
+void log_mean_exp_grad(const Policy& exec, In&& x, L&& lme, U&& upstream, std::size_t rows,
+                       std::size_t n, W&& workspace, Out&& g) {
+    detail::lme_grad(exec, "device::log_mean_exp_grad", "x", "lme", x, lme, upstream, rows, n, workspace, g);
 }
 
 template <class Policy, class In, class L, class U, class Out, detail::if_policy<Policy> = 0>
