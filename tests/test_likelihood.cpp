@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xadapt.hpp>
@@ -733,6 +734,19 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(bernoulli_logits_target_edges, T, float_types) {
                                    "gendiv::log_likelihood_bernoulli_logits", "'target'", where.c_str());
             }
         }
+    }
+}
+
+// The gradients of broadcast Normal parameters over an empty batch or an empty middle axis are
+// zeros of the parameters' shape (unbroadcast's immediate xt::sum over a 0-length axis crashed).
+BOOST_AUTO_TEST_CASE(normal_grad_of_an_empty_batch_with_broadcast_parameters) {
+    for (const auto& shapes : {std::pair<std::vector<std::size_t>, std::vector<std::size_t>>{{0, 5}, {5}},
+                               {{0, 5}, {1, 5}}, {{2, 0, 3}, {1, 1, 3}}}) {
+        const xt::xarray<double> z = xt::zeros<double>(shapes.first), mu = xt::zeros<double>(shapes.second);
+        const auto g = gendiv::log_likelihood_normal_grad(mu, mu, z);
+        BOOST_TEST((g.mu == mu));
+        BOOST_TEST((g.logvar.shape() == mu.shape()));
+        BOOST_TEST((g.z.shape() == z.shape()));
     }
 }
 

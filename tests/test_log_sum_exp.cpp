@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <limits>
 #include <random>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <xsimd/xsimd.hpp>
@@ -633,11 +635,28 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(errors)
 
+// An axis must be an integer: a floating-point scalar (an upstream weight meant as a number)
+// does not compile, where it used to convert to an axis.
+template <class A, class = void>
+struct grad_takes_as_axis : std::false_type {};
+template <class A>
+struct grad_takes_as_axis<A, std::void_t<decltype(gendiv::log_sum_exp_grad(std::declval<const xt::xarray<double>&>(),
+                                                                             std::declval<A>()))>> : std::true_type {};
+template <class A, class = void>
+struct lme_takes_as_axis : std::false_type {};
+template <class A>
+struct lme_takes_as_axis<A, std::void_t<decltype(gendiv::log_mean_exp(std::declval<const xt::xarray<double>&>(),
+                                                                       std::declval<A>()))>> : std::true_type {};
+static_assert(grad_takes_as_axis<int>::value && grad_takes_as_axis<std::ptrdiff_t>::value);
+static_assert(!grad_takes_as_axis<double>::value && !grad_takes_as_axis<float>::value);
+static_assert(lme_takes_as_axis<long>::value && !lme_takes_as_axis<double>::value);
+
 BOOST_AUTO_TEST_CASE(error_paths) {
     const xt::xarray<double> x = xt::ones<double>({2, 3});
     const xt::xarray<double> scalar = 1.0;
     GENDIV_CHECK_ERROR(gendiv::log_sum_exp(scalar), "gendiv::log_sum_exp", "'x'", "()", "at least 1");
-    GENDIV_CHECK_ERROR(gendiv::log_sum_exp(x, 2), "gendiv::log_sum_exp", "axis 2", "'x'", "-2 to 1");
+    GENDIV_CHECK_ERROR(gendiv::log_sum_exp(x, 2), "gendiv::log_sum_exp", "axis 2", "'x'", "-2 to 1",
+                       "of shape " + gendiv::detail::shape_string(x.shape()));
     GENDIV_CHECK_ERROR(gendiv::log_mean_exp(x, -3), "gendiv::log_mean_exp", "axis -3", "'x'");
     GENDIV_CHECK_ERROR(gendiv::log_sum_exp_grad(x, 5), "gendiv::log_sum_exp_grad", "axis 5");
     GENDIV_CHECK_ERROR(gendiv::log_mean_exp_grad(scalar), "gendiv::log_mean_exp_grad", "'x'");

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <random>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -97,8 +98,8 @@ std::size_t check_eps(const char* fn, const flat<T>& eps, const std::vector<std:
     bool ok = es.size() == shape.size() + 1;
     for (std::size_t i = 0; ok && i < shape.size(); ++i) ok = es[i + 1] == shape[i];
     if (!ok)
-        fail(fn, "argument 'eps' has shape ", shape_string(es),
-             " but must have shape (num_samples, ", shape_string(shape).substr(1));
+        fail(fn, "argument 'eps' has shape ", shape_string(es), " but must have shape (num_samples, ",
+             shape.size() == 1 ? std::to_string(shape[0]) + ")" : shape_string(shape).substr(1));
     if (es[0] == 0) fail(fn, "argument 'eps' has shape ", shape_string(es), ": num_samples is 0");
     return es[0];
 }

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <type_traits>
 #include <vector>
 
 #include "gendiv/detail/array.hpp"
@@ -111,7 +112,7 @@ axis_rows<T> make_axis_rows(const char* function, const xt::xexpression<E>& expr
                             std::ptrdiff_t axis, bool mean) {
     const auto& e = expr.derived_cast();
     check_min_dim(function, "x", e, 1);
-    const std::size_t ax = normalize_axis(function, "x", axis, e.dimension());
+    const std::size_t ax = normalize_axis(function, "x", axis, e.shape());
     const std::size_t n = e.shape()[ax];
     if (mean && n == 0)
         fail(function, "argument 'x' has shape ", shape_string(e.shape()),
@@ -221,6 +222,17 @@ auto log_mean_exp_grad(const xt::xexpression<E>& x, const xt::xexpression<U>& up
     return log_sum_exp_gradient<T>{
         detail::lse_grad_impl<T>("log_mean_exp_grad", x, &upstream, axis, true)};
 }
+
+/// A floating-point number where the axis goes (an upstream weight of 1.7 written as a scalar,
+/// say) is a compile-time error: it would otherwise convert to axis 1 without a word.
+template <class E, class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
+auto log_sum_exp(const xt::xexpression<E>&, F) = delete;
+template <class E, class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
+auto log_mean_exp(const xt::xexpression<E>&, F) = delete;
+template <class E, class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
+auto log_sum_exp_grad(const xt::xexpression<E>&, F) = delete;
+template <class E, class F, std::enable_if_t<std::is_floating_point_v<F>, int> = 0>
+auto log_mean_exp_grad(const xt::xexpression<E>&, F) = delete;
 
 }  // namespace gendiv
 

@@ -106,10 +106,16 @@ flat<T> flat_broadcast(const char* function, const char* name, const char* name_
     return flat<T>(xt::xarray<T>(xt::broadcast(xt::cast<T>(e), s)));
 }
 
-/// Sums a gradient of shape `full` down to `target` (the inverse of broadcasting).
+/// Sums a gradient of shape `full` down to `target` (the inverse of broadcasting). An empty
+/// gradient (a batch of 0, or an empty middle axis) sums to zeros of `target`: xtensor 0.24's
+/// immediate sum over an axis of length 0 crashed (SIGSEGV) when the result was not empty.
 template <class T, class Shape>
 xt::xarray<T> unbroadcast(xt::xarray<T>&& g, const Shape& target) {
     if (shapes_equal(g.shape(), target)) return std::move(g);
+    if (g.size() == 0) {
+        std::vector<std::size_t> t(target.begin(), target.end());
+        return xt::xarray<T>(xt::zeros<T>(t));
+    }
     const std::size_t off = g.dimension() - target.size();
     std::vector<std::size_t> axes;
     for (std::size_t i = 0; i < g.dimension(); ++i)

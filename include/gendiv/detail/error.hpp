@@ -77,13 +77,15 @@ void check_min_dim(const char* function, const char* name, const E& a, std::size
              min_dim, " dimension", (min_dim == 1 ? "" : "s"), " (batch first)");
 }
 
-/// Turns a possibly negative axis into an index in [0, dim), or throws.
-inline std::size_t normalize_axis(const char* function, const char* name, std::ptrdiff_t axis,
-                                  std::size_t dim) {
+/// Turns a possibly negative axis into an index in [0, dim) of an argument of this shape, or
+/// throws naming the shape.
+template <class Shape>
+std::size_t normalize_axis(const char* function, const char* name, std::ptrdiff_t axis, const Shape& shape) {
+    const std::size_t dim = shape.size();
     const auto d = static_cast<std::ptrdiff_t>(dim);
     if (axis < -d || axis >= d)
-        fail(function, "axis ", axis, " is out of range for argument '", name, "' with ", dim,
-             " dimension", (dim == 1 ? "" : "s"), " (valid: ", -d, " to ", d - 1, ")");
+        fail(function, "axis ", axis, " is out of range for argument '", name, "' of shape ", shape_string(shape),
+             " with ", dim, " dimension", (dim == 1 ? "" : "s"), " (valid: ", -d, " to ", d - 1, ")");
     return static_cast<std::size_t>(axis < 0 ? axis + d : axis);
 }
 
