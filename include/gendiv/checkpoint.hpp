@@ -477,7 +477,6 @@ private:
         return n;
     }
 
-    /// Buffered writes to a file descriptor with a running CRC-32 of everything put.
     /// Opens `tmp` for writing (created 0644 less the umask, never through a symbolic link),
     /// waits for an exclusive flock on it and truncates it; returns the descriptor. The lock is
     /// taken on the open file, and another writer may have renamed that file over PATH while
@@ -513,6 +512,7 @@ private:
         }
     }
 
+    /// Buffered writes to a file descriptor with a running CRC-32 of everything put.
     struct file_writer {
         int fd;
         uLong crc = ::crc32(0L, Z_NULL, 0);

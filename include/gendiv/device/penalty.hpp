@@ -177,12 +177,19 @@ inline void check_penalty_batch(const char* function, std::size_t batch, std::si
                              "): the mean over an empty batch is undefined");
 }
 
-template <class T, class Policy, class G, class W>
-T penalty_value(const Policy& exec, const char* fn, G&& grad, std::size_t batch, std::size_t length,
-                double lambda, W&& workspace, bool one_sided) {
+/// The penalties' workspace holds each row's power-of-two scale and scaled norm, in T: another
+/// type may not hold them (a float workspace for double rows of 1e100 gave +inf).
+template <class T, class W>
+constexpr void check_workspace_type() {
     static_assert(std::is_same_v<value_of_t<W>, T>,
                   "gendiv::device: the penalty workspace must hold values of the gradients' type T "
                   "(it stores each row's power-of-two scale, which another type may not hold)");
+}
+
+template <class T, class Policy, class G, class W>
+T penalty_value(const Policy& exec, const char* fn, G&& grad, std::size_t batch, std::size_t length,
+                double lambda, W&& workspace, bool one_sided) {
+    check_workspace_type<T, W>();
     gendiv::detail::check_lambda(fn, lambda);
     check_penalty_batch(fn, batch, length);
     auto g = range_begin(fn, "grad", grad, rows_extent(fn, batch, length));
@@ -199,9 +206,7 @@ template <class Policy, class G, class W, class Out>
 void penalty_gradient(const Policy& exec, const char* fn, G&& grad, std::size_t batch,
                       std::size_t length, double lambda, W&& workspace, Out&& out, bool one_sided) {
     using T = value_of_t<Out>;
-    static_assert(std::is_same_v<value_of_t<W>, T>,
-                  "gendiv::device: the penalty workspace must hold values of the gradients' type T "
-                  "(it stores each row's power-of-two scale, which another type may not hold)");
+    check_workspace_type<T, W>();
     gendiv::detail::check_lambda(fn, lambda);
     check_penalty_batch(fn, batch, length);
     const auto n = rows_extent(fn, batch, length);
